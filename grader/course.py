@@ -1,0 +1,72 @@
+"""Where the course lives on disk: its exercises, their student modules and the graded targets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+EXERCISE_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
+HIDDEN_SUFFIX = "_hidden.py"
+
+
+class CourseError(Exception):
+    """A problem with the course layout or the command line; reported in one line."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str  # "05_cnn"
+    path: Path  # .../exercises/05_cnn
+
+    @property
+    def module(self) -> str:
+        """The one module students edit: the folder's only .py file that is not a check."""
+        return student_module_name(self.path)
+
+    @property
+    def check_files(self) -> list[Path]:
+        return sorted(self.path.glob("test_*.py"))
+
+
+def student_module_name(exercise_dir: Path) -> str:
+    modules = [
+        p.stem
+        for p in exercise_dir.glob("*.py")
+        if not p.name.startswith("test_") and p.name != "conftest.py"
+    ]
+    if len(modules) != 1:
+        raise CourseError(f"{exercise_dir} must hold exactly one student module, found {sorted(modules)}")
+    return modules[0]
+
+
+def is_hidden(check_file: Path | str) -> bool:
+    return str(check_file).endswith(HIDDEN_SUFFIX)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: the nearest folder, from `start` upwards, that holds `exercises/`."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "exercises").is_dir():
+            return folder
+    raise CourseError(f"no course here: no exercises/ folder in {start} or above")
+
+
+def exercises(root: Path) -> list[Exercise]:
+    folder = root / "exercises"
+    return [Exercise(p.name, p) for p in sorted(folder.iterdir()) if p.is_dir() and EXERCISE_NAME.match(p.name)]
+
+
+def select(root: Path, names: list[str]) -> list[Exercise]:
+    """The exercises named (`05_cnn` or just `05`), in course order; all of them when none are named."""
+    known = exercises(root)
+    if not names:
+        return known
+    chosen = []
+    for name in names:
+        match = [ex for ex in known if ex.name == name or ex.name.split("_", 1)[0] == name]
+        if not match:
+            raise CourseError(f"unknown exercise {name!r}; known: {', '.join(ex.name for ex in known)}")
+        chosen.extend(ex for ex in match if ex not in chosen)
+    return sorted(chosen, key=lambda ex: ex.name)

@@ -1,0 +1,314 @@
+"""The grader's pytest plugin (entry point `pytest11: grader`).
+
+It decides what is graded (exercises/, solutions/ or a submission), seeds every check from the base seed
+and the check's id, gives each check points, a visibility and a time limit, and turns every way a check
+can end into one of the outcomes passed, failed, error, timeout or skipped, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grader import checks
+from grader.checks import CheckFailed
+from grader.course import EXERCISE_NAME, is_hidden, student_module_name
+from grader.results import CheckResult
+from grader.student import ModuleLoader, StudentCodeError, Target, innermost_student_frame
+
+DEFAULT_SEED = 0
+DEFAULT_TIMEOUT = 60.0
+DEVICES = ("cpu", "cuda", "auto")
+
+
+class Grading:
+    """One grading session: registered as a plugin object by `pytest_configure`, it holds the results."""
+
+    def __init__(self, target: Target, seed: int, device: torch.device, timeout: float):
+        self.target = target
+        self.seed = seed
+        self.device = device
+        self.timeout = timeout
+        self.loader = ModuleLoader(target)
+        self.results: list[CheckResult] = []
+        self._running: dict[str, CheckResult] = {}
+
+    def seed_of(self, item: pytest.Item) -> int:
+        return check_seed(self.seed, item.nodeid)
+
+    def pytest_report_header(self) -> str:
+        return f"grader: target={self.target.label}, seed={self.seed} (replay with --seed {self.seed}), device={self.device.type}"
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(self.timeout, method="signal"))
+            if item.get_closest_marker("cuda") is not None and self.device.type != "cuda":
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU: grade with --device cuda on a machine with one"))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        seed_everything(self.seed_of(item))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        seed_everything(self.seed_of(item))
+        checks.THRESHOLDS.clear()
+        try:
+            return (yield)
+        except KeyboardInterrupt as error:
+            # pytest would end the whole session; from student code it only fails this check.
+            if innermost_student_frame(error.__traceback__, self.loader.files) is None:
+                raise
+            raise CheckFailed("student code raised KeyboardInterrupt") from None
+        finally:
+            item.stash[THRESHOLDS] = list(checks.THRESHOLDS)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        marker = item.get_closest_marker("points")
+        report.grader_points = float(marker.args[0]) if marker else 1.0
+        report.grader_thresholds = item.stash.get(THRESHOLDS, [])
+        if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
+            report.grader_outcome, message = explain(call.excinfo, item, self.loader)
+            report.longrepr = OneLineRepr(message, item)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Called once per phase (setup, call, teardown); the check's result is settled after teardown.
+        result = self._running.get(report.nodeid)
+        if result is None:
+            path = Path(report.fspath)
+            result = self._running[report.nodeid] = CheckResult(
+                id=report.nodeid,
+                exercise=exercise_of(path),
+                outcome="passed",
+                points=0.0,
+                max_points=getattr(report, "grader_points", 1.0),
+                hidden=is_hidden(path),
+            )
+        result.duration += report.duration
+        result.thresholds += getattr(report, "grader_thresholds", []) if report.when == "call" else []
+        if report.skipped and result.outcome == "passed":
+            result.outcome, result.message = "skipped", _skip_reason(report)
+        elif report.failed and result.outcome in ("passed", "skipped"):
+            result.outcome = getattr(report, "grader_outcome", "failed")
+            if report.when != "call" and result.outcome == "failed":
+                result.outcome = "error"
+            result.message = str(report.longrepr)
+        if report.when == "teardown":
+            del self._running[report.nodeid]
+            if result.outcome == "passed":
+                result.points = result.max_points
+            self.results.append(result)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            path = Path(report.fspath)
+            lines = str(report.longrepr).strip().splitlines()
+            self.results.append(
+                CheckResult(
+                    report.nodeid, exercise_of(path), "error", 0.0, 0.0, is_hidden(path),
+                    f"cannot collect these checks: {lines[-1] if lines else 'unknown error'}",
+                )
+            )
+
+
+GRADING = pytest.StashKey[Grading]()
+THRESHOLDS = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "course grading")
+    group.addoption("--solutions", action="store_true", help="grade the reference solutions/ instead of exercises/")
+    group.addoption(
+        "--submission", metavar="DIR", help="grade a student's copy of exercises/ (only the student modules are used)"
+    )
+    group.addoption("--seed", type=int, metavar="N", help=f"base seed of every check (ini: grader_seed, {DEFAULT_SEED})")
+    group.addoption("--device", choices=DEVICES, help="device the checks run on (ini: grader_device, cpu)")
+    parser.addini("grader_seed", "base seed of every check", default=str(DEFAULT_SEED))
+    parser.addini("grader_device", "cpu, cuda or auto", default="cpu")
+    parser.addini("grader_timeout", "default time limit of a check in seconds", default=str(DEFAULT_TIMEOUT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): the points a check is worth (default 1)")
+    config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU; skipped unless run with --device cuda")
+    root = config.rootpath
+    if config.getoption("solutions") and config.getoption("submission"):
+        raise pytest.UsageError("--solutions and --submission exclude each other")
+    if config.getoption("submission"):
+        path = Path(config.getoption("submission")).expanduser().absolute()
+        if not path.is_dir():
+            raise pytest.UsageError(f"--submission {path}: no such directory")
+        target = Target("submission", path)
+    elif config.getoption("solutions"):
+        target = Target("solutions", root / "solutions")
+    else:
+        target = Target("exercises", root / "exercises")
+    seed = config.getoption("seed")
+    seed = int(config.getini("grader_seed")) if seed is None else seed
+    grading = Grading(target, seed, _resolve_device(config), float(config.getini("grader_timeout")))
+    config.stash[GRADING] = grading
+    config.pluginmanager.register(grading, "grader-session")
+    _make_deterministic()
+
+
+def _resolve_device(config: pytest.Config) -> torch.device:
+    name = config.getoption("device") or config.getini("grader_device")
+    if name not in DEVICES:
+        raise pytest.UsageError(f"grader_device = {name!r}: choose one of {', '.join(DEVICES)}")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)")
+    return torch.device(name)
+
+
+def _make_deterministic() -> None:
+    # cuBLAS needs this set before its first use to be deterministic.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+
+
+def check_seed(base: int, nodeid: str) -> int:
+    """pytest-randomly's scheme: a check's seed depends on its id only, not on which checks ran before it."""
+    return (base + zlib.crc32(nodeid.encode())) % 2**32
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA too
+    torch.cuda.manual_seed_all(seed)
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest):
+    """The student module of the exercise this check file belongs to, from the graded target."""
+    exercise_dir = request.path.parent
+    if not EXERCISE_NAME.match(exercise_dir.name):
+        raise pytest.UsageError(f"{request.path}: the `student` fixture only works in an exercise folder")
+    loader = request.config.stash[GRADING].loader
+    try:
+        return loader.load(exercise_dir.name, student_module_name(exercise_dir))
+    except StudentCodeError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The device checks run on (`--device`)."""
+    return request.config.stash[GRADING].device
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """This check's own seed, for checks that build their own generators."""
+    return request.config.stash[GRADING].seed_of(request.node)
+
+
+def exercise_of(path: Path) -> str:
+    for part in reversed(path.parts[:-1]):
+        if EXERCISE_NAME.match(part):
+            return part
+    return path.parent.name
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+# --- turning an exception into an outcome and one line -------------------------------------------------
+
+_TIMEOUT = re.compile(r"^Timeout >?([\d.]+)s")
+_CALLED = re.compile(r"^(\w+)\(\)")
+
+
+def explain(excinfo: pytest.ExceptionInfo, item: pytest.Item, loader: ModuleLoader) -> tuple[str, str]:
+    """(outcome, one-line reason) for a check that raised."""
+    error = excinfo.value
+    exercise = exercise_of(Path(item.path))
+    where = innermost_student_frame(excinfo.tb, loader.files)
+    text = _first_line(error)
+    if excinfo.errisinstance(pytest.fail.Exception):
+        match = _TIMEOUT.match(text)
+        if match:
+            return "timeout", f"took longer than the {match.group(1)} s time limit (an endless loop, or far too slow?)"
+        return "failed", text
+    if isinstance(error, NotImplementedError) and where is not None:
+        return "failed", f"not implemented yet: {where.function} ({exercise})"
+    if isinstance(error, CheckFailed):
+        return "failed", text
+    if isinstance(error, AssertionError):
+        return "failed", text or "a check's condition does not hold"
+    reason = f"{type(error).__name__}: {text}"
+    if where is not None:
+        return "failed", f"{reason} ({where})"
+    if isinstance(error, TypeError):
+        signature = _signature_hint(text, loader, exercise)
+        if signature:
+            return "failed", f"{reason} ({signature})"
+    return "failed", reason
+
+
+def _signature_hint(text: str, loader: ModuleLoader, exercise: str) -> str:
+    """For `f() takes 2 positional arguments...`: where the student's `f` is defined."""
+    match = _CALLED.match(text)
+    if not match:
+        return ""
+    for path in loader.files:
+        if Path(path).parent.name != exercise:
+            continue
+        try:
+            module = loader.load(exercise, Path(path).stem)
+            func = getattr(module, match.group(1), None)
+            if func is None:
+                return ""
+            line = inspect.getsourcelines(func)[1]
+            return f"{Path(path).name} line {line}: compare its signature with the README"
+        except (StudentCodeError, OSError, TypeError):
+            return ""
+    return ""
+
+
+def _first_line(error: BaseException) -> str:
+    try:
+        text = str(error).strip()
+    except Exception:  # a student exception whose __str__ raises
+        text = ""
+    return text.splitlines()[0] if text else ""
+
+
+class OneLineRepr:
+    """A failure shown as its one-line reason instead of a traceback into grader code."""
+
+    def __init__(self, message: str, item: pytest.Item):
+        self.message = message
+        self.reprcrash = _Crash(message, str(item.path), item.location[1] or 0)
+
+    def toterminal(self, tw) -> None:
+        tw.line(self.message, red=True, bold=True)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class _Crash:
+    message: str
+    path: str
+    lineno: int

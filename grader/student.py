@@ -1,0 +1,106 @@
+"""Loading the student module of an exercise from the graded target, and pointing at student code."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class StudentCodeError(Exception):
+    """The student's module cannot be used at all (missing, syntax error, raises on import)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is graded: `exercises/` (the stubs or a student's working copy), `solutions/`, or a submission."""
+
+    kind: str  # "exercises", "solutions" or "submission"
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.kind != "submission" else f"submission {self.path}"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    function: str
+
+    def __str__(self) -> str:
+        where = f"{Path(self.file).name} line {self.line}"
+        return where if self.function == "<module>" else f"{where}, in {self.function}"
+
+
+def innermost_student_frame(tb: types.TracebackType | None, student_files: set[str]) -> Location | None:
+    """The deepest traceback frame that runs in one of `student_files`."""
+    found = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename in student_files:
+            found = Location(code.co_filename, tb.tb_lineno, getattr(code, "co_qualname", code.co_name))
+        tb = tb.tb_next
+    return found
+
+
+class ModuleLoader:
+    """Imports each student module once per grading session, turning every way it can break into one line."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self._modules: dict[Path, types.ModuleType | StudentCodeError] = {}
+
+    @property
+    def files(self) -> set[str]:
+        return {str(path) for path in self._modules}
+
+    def load(self, exercise: str, module_name: str) -> types.ModuleType:
+        path = (self.target.path / exercise / f"{module_name}.py").absolute()
+        if path not in self._modules:
+            try:
+                self._modules[path] = self._import(path, exercise, module_name)
+            except StudentCodeError as error:
+                self._modules[path] = error
+        result = self._modules[path]
+        if isinstance(result, StudentCodeError):
+            raise result
+        return result
+
+    def _import(self, path: Path, exercise: str, module_name: str) -> types.ModuleType:
+        shown = f"{exercise}/{module_name}.py"
+        if not path.is_file():
+            raise StudentCodeError(f"{shown} is missing from {self.target.label}")
+        try:
+            source = path.read_bytes()
+            code = compile(source, str(path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            raise StudentCodeError(f"{shown} line {error.lineno}: {type(error).__name__}: {error.msg}") from None
+        except (OSError, ValueError) as error:
+            raise StudentCodeError(f"{shown} cannot be read: {error}") from None
+        module = types.ModuleType(module_name)
+        module.__file__ = str(path)
+        # Registered under its plain name so that pickling a student's class works as when they run it.
+        sys.modules[module_name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException as error:  # SystemExit and KeyboardInterrupt from student code included
+            if isinstance(error, KeyboardInterrupt) and not _raised_in(error, str(path)):
+                raise
+            where = innermost_student_frame(error.__traceback__, {str(path)})
+            line = f" line {where.line}" if where else ""
+            raise StudentCodeError(
+                f"{shown}{line}: importing it raised {type(error).__name__}: {_first_line(error)}"
+            ) from None
+        return module
+
+
+def _raised_in(error: BaseException, file: str) -> bool:
+    return innermost_student_frame(error.__traceback__, {file}) is not None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -1,0 +1,30 @@
+"""Helpers for course authors' tests: grade a reference solution with a realistic mistake edited in."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from grader import course, runner
+from grader.results import Report
+
+_counter = itertools.count()
+
+
+def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, str], seed: int | None = None) -> Report:
+    """Grade solutions/<exercise> with each `(old, new)` edit applied (each `old` must occur) as a submission."""
+    ex = course.select(root, [exercise])[0]
+    source = (root / "solutions" / ex.name / f"{ex.module}.py").read_text()
+    for old, new in edits:
+        if old not in source:
+            raise AssertionError(f"mutation target not found in the solution of {ex.name}: {old!r}")
+        source = source.replace(old, new)
+    submission = workdir / f"mutant-{next(_counter)}"
+    (submission / ex.name).mkdir(parents=True)
+    (submission / ex.name / f"{ex.module}.py").write_text(source)
+    return runner.grade(root, [ex], submission=submission, seed=seed)
+
+
+def failed_checks(report: Report) -> set[str]:
+    """Names (without parameters) of the checks that did not pass."""
+    return {c.name.split("[")[0] for e in report.exercises for c in e.checks if c.outcome != "passed"}
