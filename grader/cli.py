@@ -20,7 +20,7 @@ def main() -> None:
 
 
 # Each module in grader/commands/ that defines a subcommand lists it in COMMANDS.
-COMMAND_MODULES = ("list", "run")
+COMMAND_MODULES = ("list", "run", "release", "check", "notebooks", "batch")
 
 
 def _register() -> None:

@@ -34,21 +34,25 @@ def data_dir() -> Path:
 
 
 @functools.cache
-def _checksums() -> dict[str, str]:
-    sums = data_dir() / "SHA256SUMS"
+def _checksums(folder: Path) -> dict[str, str]:
+    sums = folder / "SHA256SUMS"
     if not sums.is_file():
         raise DataError(f"{sums} is missing: is COURSE_DATA_DIR set to the course's datasets/ folder?")
     pairs = (line.split("  ", 1) for line in sums.read_text().splitlines() if line.strip())
     return {name: digest for digest, name in pairs}
 
 
-@functools.cache
 def verified(name: str) -> Path:
     """The path of data file `name` (relative to datasets/) once its SHA-256 matches SHA256SUMS."""
-    path = data_dir() / name
-    expected = _checksums().get(name)
+    return _verified(data_dir(), name)
+
+
+@functools.cache
+def _verified(folder: Path, name: str) -> Path:
+    path = folder / name
+    expected = _checksums(folder).get(name)
     if expected is None:
-        raise DataError(f"{name} is not listed in {data_dir() / 'SHA256SUMS'}")
+        raise DataError(f"{name} is not listed in {folder / 'SHA256SUMS'}")
     if not path.is_file():
         raise DataError(f"{path} is missing; regenerate it with `python datasets/make_datasets.py`")
     if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
@@ -58,7 +62,7 @@ def verified(name: str) -> Path:
 
 def verified_folder(prefix: str) -> Path:
     """Verify every listed file under `prefix` and return that folder."""
-    names = [name for name in _checksums() if name.startswith(prefix + "/")]
+    names = [name for name in _checksums(data_dir()) if name.startswith(prefix + "/")]
     if not names:
         raise DataError(f"no files under {prefix}/ are listed in SHA256SUMS")
     for name in names:
@@ -82,7 +86,7 @@ def digits28_root() -> Path:
 
 
 @functools.cache
-def _digits28(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _digits28(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     prefix = "digits28/MNIST/raw/" + ("train" if train else "t10k")
     images = read_idx(verified(f"{prefix}-images-idx3-ubyte"))
     labels = read_idx(verified(f"{prefix}-labels-idx1-ubyte"))
@@ -91,18 +95,22 @@ def _digits28(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
 
 def digits28(train: bool = True, normalize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Images `(N, 1, 28, 28)` float32 (scaled to [0, 1], then normalised with MNIST's mean and std) and labels."""
-    images, labels = _digits28(train)
+    images, labels = _digits28(data_dir(), train)
     x = images.unsqueeze(1).float() / 255.0
     if normalize:
         x = (x - DIGITS28_MEAN) / DIGITS28_STD
     return x, labels.clone()
 
 
-def digits28_loader(train: bool = True, batch_size: int = 64, flatten: bool = False, **kwargs) -> DataLoader:
+def digits28_loader(
+    train: bool = True, batch_size: int = 64, flatten: bool = False, device: torch.device | str = "cpu", **kwargs
+) -> DataLoader:
+    """Batches of `digits28(train)`, shuffled when training; `device` puts the whole set there up front."""
     x, y = digits28(train)
     if flatten:
         x = x.reshape(len(x), -1)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=kwargs.pop("shuffle", train), **kwargs)
+    dataset = TensorDataset(x.to(device), y.to(device))
+    return DataLoader(dataset, batch_size=batch_size, shuffle=kwargs.pop("shuffle", train), **kwargs)
 
 
 # --- breast_cancer.csv: 569 rows, 30 features, label last ----------------------------------------------
@@ -119,7 +127,7 @@ def shapes10_root(train: bool = True) -> Path:
 
 
 @functools.cache
-def _shapes10(train: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+def _shapes10(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
     from PIL import Image
 
     root = shapes10_root(train)
@@ -136,7 +144,7 @@ def _shapes10(train: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]
 
 def shapes10(train: bool = True, normalize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Images `(N, 3, 32, 32)` float32 in [0, 1] (normalised when asked) and labels, in ImageFolder order."""
-    images, labels, _ = _shapes10(train)
+    images, labels, _ = _shapes10(data_dir(), train)
     x = images.float() / 255.0
     if normalize:
         x = (x - torch.tensor(SHAPES10_MEAN).view(1, 3, 1, 1)) / torch.tensor(SHAPES10_STD).view(1, 3, 1, 1)
@@ -144,7 +152,7 @@ def shapes10(train: bool = True, normalize: bool = True) -> tuple[torch.Tensor, 
 
 
 def shapes10_classes() -> tuple[str, ...]:
-    return _shapes10(True)[2]
+    return _shapes10(data_dir(), True)[2]
 
 
 # --- counting: 0/1 sequences of length 10 and their count of ones ---------------------------------------

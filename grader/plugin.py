@@ -57,6 +57,7 @@ class Grading:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        reset_torch_state()
         seed_everything(self.seed_of(item))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -81,7 +82,8 @@ class Grading:
         report.grader_thresholds = item.stash.get(THRESHOLDS, [])
         if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
             report.grader_outcome, message = explain(call.excinfo, item, self.loader)
-            report.longrepr = OneLineRepr(message, item)
+            if in_exercise(Path(item.path)):  # other tests (the grader's own) keep pytest's full report
+                report.longrepr = OneLineRepr(message, item)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -105,7 +107,7 @@ class Grading:
             result.outcome = getattr(report, "grader_outcome", "failed")
             if report.when != "call" and result.outcome == "failed":
                 result.outcome = "error"
-            result.message = str(report.longrepr)
+            result.message = str(report.longrepr) if isinstance(report.longrepr, OneLineRepr) else _first_line_of(report)
         if report.when == "teardown":
             del self._running[report.nodeid]
             if result.outcome == "passed":
@@ -139,6 +141,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("grader_seed", "base seed of every check", default=str(DEFAULT_SEED))
     parser.addini("grader_device", "cpu, cuda or auto", default="cpu")
     parser.addini("grader_timeout", "default time limit of a check in seconds", default=str(DEFAULT_TIMEOUT))
+    parser.addini("grader_threads", "torch's CPU threads while grading (1: same sums on every machine)", default="1")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -162,17 +165,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = grading
     config.pluginmanager.register(grading, "grader-session")
     _make_deterministic()
+    torch.set_num_threads(int(config.getini("grader_threads")))
 
 
-def _resolve_device(config: pytest.Config) -> torch.device:
-    name = config.getoption("device") or config.getini("grader_device")
+def resolve_device(name: str) -> torch.device:
+    """cpu, cuda or auto (cuda when there is one); ValueError for cuda without a GPU."""
     if name not in DEVICES:
-        raise pytest.UsageError(f"grader_device = {name!r}: choose one of {', '.join(DEVICES)}")
+        raise ValueError(f"device {name!r}: choose one of {', '.join(DEVICES)}")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise pytest.UsageError("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)")
+        raise ValueError("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)")
     return torch.device(name)
+
+
+def _resolve_device(config: pytest.Config) -> torch.device:
+    try:
+        return resolve_device(config.getoption("device") or config.getini("grader_device"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def _make_deterministic() -> None:
@@ -180,6 +191,13 @@ def _make_deterministic() -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
+
+
+def reset_torch_state() -> None:
+    """Undo global switches a previous check's student code may have flipped."""
+    torch.set_grad_enabled(True)
+    torch.set_default_dtype(torch.float32)
+    _make_deterministic()
 
 
 def check_seed(base: int, nodeid: str) -> int:
@@ -219,6 +237,10 @@ def seed(request: pytest.FixtureRequest) -> int:
     return request.config.stash[GRADING].seed_of(request.node)
 
 
+def in_exercise(path: Path) -> bool:
+    return any(EXERCISE_NAME.match(part) for part in path.parts[:-1])
+
+
 def exercise_of(path: Path) -> str:
     for part in reversed(path.parts[:-1]):
         if EXERCISE_NAME.match(part):
@@ -234,7 +256,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 # --- turning an exception into an outcome and one line -------------------------------------------------
 
-_TIMEOUT = re.compile(r"^Timeout >?([\d.]+)s")
+_TIMEOUT = re.compile(r"^Timeout \(?>([\d.]+)s")  # pytest-timeout: "Timeout (>1.0s) from pytest-timeout."
 _CALLED = re.compile(r"^(\w+)\(\)")
 
 
@@ -283,6 +305,11 @@ def _signature_hint(text: str, loader: ModuleLoader, exercise: str) -> str:
         except (StudentCodeError, OSError, TypeError):
             return ""
     return ""
+
+
+def _first_line_of(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message.splitlines()[0] if crash is not None else str(report.longrepr).strip().splitlines()[-1]
 
 
 def _first_line(error: BaseException) -> str:

@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-OUTCOMES = ("passed", "failed", "error", "timeout", "skipped")
+OUTCOMES = ("passed", "failed", "error", "timeout", "skipped", "crashed")  # crashed: the grading process died (batch)
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ExerciseResult:
             return "skipped"
         if all(c.outcome == "passed" for c in graded):
             return "passed"
-        if any(c.outcome in ("error", "timeout") for c in graded) and self.score == 0:
+        if any(c.outcome in ("error", "timeout", "crashed") for c in graded) and self.score == 0:
             return "error"
         return "failed"
 

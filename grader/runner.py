@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
-from typing import Callable, Sequence
+from types import ModuleType
+from typing import Callable, Mapping, Sequence
 
 import pytest
 
@@ -17,9 +18,15 @@ from grader.results import Report
 class _Collector:
     """Hooks into the session to report progress and keep its `Grading` once the session ends."""
 
-    def __init__(self, on_total: Callable[[int], None] | None, on_check: Callable[[str], None] | None):
+    def __init__(self, on_total: Callable[[int], None] | None, on_check: Callable[[str], None] | None,
+                 modules: Mapping[str, ModuleType] | None = None):
         self.on_total, self.on_check = on_total, on_check
+        self.modules = dict(modules or {})
         self.grading = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        for exercise, module in self.modules.items():
+            session.config.stash[GRADING].loader.preload(exercise, module)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.on_total:
@@ -44,16 +51,28 @@ def grade(
     hidden: bool = True,
     on_total: Callable[[int], None] | None = None,
     on_check: Callable[[str], None] | None = None,
+    node_ids: Sequence[str] | None = None,
+    modules: Mapping[str, ModuleType] | None = None,
 ) -> Report:
     """Run the checks of `exercises` against the chosen target and return the report.
 
-    `hidden=False` leaves the hidden checks out (what a student release has). pytest's own terminal
-    output is kept out of the way; a usage error comes back as a `CourseError`.
+    `hidden=False` leaves the hidden checks out (what a student release has). `node_ids` (check ids as in
+    `CheckResult.id`, relative to `root`) runs only those checks instead of the exercises' folders.
+    `modules` maps an exercise to a student module built in memory (a notebook's namespace), graded instead
+    of the target's file. pytest's own terminal output is kept out of the way; a usage error comes back as
+    a `CourseError`.
     """
-    args = [str(ex.path) for ex in exercises]
+    if node_ids is not None:
+        args = [_absolute_node_id(root, node_id) for node_id in node_ids]
+    else:
+        args = [str(ex.path) for ex in exercises]
+    if not args:
+        # pytest would fall back to the configured testpaths: the grader's own tests, not the course's checks.
+        raise CourseError("nothing to grade: no exercises or checks were chosen")
     args += ["--rootdir", str(root), "-c", str(root / "pyproject.toml"), "-q", "--capture=sys", "-p", "no:cacheprovider"]
     if not hidden:
-        args += ["--ignore-glob", "*_hidden.py"]
+        # pytest makes a relative glob absolute from the working directory: anchor it at the course instead.
+        args += ["--ignore-glob", str(Path(root).absolute() / "*_hidden.py")]
     if solutions:
         args.append("--solutions")
     if submission is not None:
@@ -62,7 +81,7 @@ def grade(
         args += ["--seed", str(seed)]
     if device is not None:
         args += ["--device", device]
-    collector = _Collector(on_total, on_check)
+    collector = _Collector(on_total, on_check, modules)
     log = io.StringIO()
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         code = pytest.main(args, plugins=[collector])
@@ -72,6 +91,12 @@ def grade(
         raise CourseError(_last_error(log.getvalue()) or f"pytest stopped with exit code {int(code)}")
     g = collector.grading
     return Report.from_checks(g.target.label, g.seed, g.device.type, g.results)
+
+
+def _absolute_node_id(root: Path, node_id: str) -> str:
+    # pytest reads node ids relative to the working directory; ours are relative to the course root.
+    file, sep, rest = node_id.partition("::")
+    return str(Path(root) / file) + sep + rest
 
 
 def _last_error(output: str) -> str:

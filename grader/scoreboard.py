@@ -12,8 +12,8 @@ from rich.text import Text
 
 from grader.results import Report
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim"}
-MARK = {"passed": "✔", "failed": "✘", "error": "!", "timeout": "⏱", "skipped": "–"}
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim", "crashed": "red"}
+MARK = {"passed": "✔", "failed": "✘", "error": "!", "timeout": "⏱", "skipped": "–", "crashed": "‼"}
 
 
 def render(report: Report, console: Console) -> None:
@@ -76,7 +76,7 @@ def progress(console: Console, label: str) -> Iterator[tuple]:
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=None)
 
         def on_total(n: int) -> None:

@@ -52,10 +52,21 @@ class ModuleLoader:
     def __init__(self, target: Target):
         self.target = target
         self._modules: dict[Path, types.ModuleType | StudentCodeError] = {}
+        self._preloaded_files: set[str] = set()
 
     @property
     def files(self) -> set[str]:
-        return {str(path) for path in self._modules}
+        return {str(path) for path in self._modules} | self._preloaded_files
+
+    def preload(self, exercise: str, module: types.ModuleType) -> None:
+        """Grade `module`, built elsewhere (e.g. from a notebook's namespace), as `exercise`'s student module.
+
+        Its `__name__` is the student module's name; `__student_files__`, if set, lists the files its code
+        was compiled from (so that failures inside it are reported as the student's).
+        """
+        path = (self.target.path / exercise / f"{module.__name__}.py").absolute()
+        self._modules[path] = module
+        self._preloaded_files.update(getattr(module, "__student_files__", ()))
 
     def load(self, exercise: str, module_name: str) -> types.ModuleType:
         path = (self.target.path / exercise / f"{module_name}.py").absolute()

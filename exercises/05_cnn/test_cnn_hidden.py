@@ -92,18 +92,18 @@ def test_max_pool2d_values_and_gradients(student, kernel_size, stride):
 
 
 @pytest.mark.points(2)
-def test_simple_cnn_shape_and_parameter_count(student):
-    model = student.SimpleCNN()
-    expect_shape(model(torch.randn(3, 1, 28, 28)), (3, 10), "SimpleCNN()(x of shape (3, 1, 28, 28))")
+def test_simple_cnn_shape_and_parameter_count(student, device):
+    model = student.SimpleCNN().to(device)
+    expect_shape(model(torch.randn(3, 1, 28, 28, device=device)), (3, 10), "SimpleCNN()(x of shape (3, 1, 28, 28))")
     expect_equal(parameter_count(model), 8490, "SimpleCNN's parameter count",
                  hint="conv1 260 + conv2 5,020 + fc 3,210")
 
 
 @pytest.mark.points(2)
-def test_simple_cnn_gradients_reach_every_parameter(student):
-    model = student.SimpleCNN()
+def test_simple_cnn_gradients_reach_every_parameter(student, device):
+    model = student.SimpleCNN().to(device)
     x, y = digits28(train=True)
-    loss = F.cross_entropy(model(x[:16]), y[:16])
+    loss = F.cross_entropy(model(x[:16].to(device)), y[:16].to(device))
     loss.backward()
     for name, p in model.named_parameters():
         expect(p.grad is not None and bool(p.grad.abs().sum() > 0), f"SimpleCNN: no gradient reaches {name}",
@@ -112,14 +112,14 @@ def test_simple_cnn_gradients_reach_every_parameter(student):
 
 @pytest.mark.points(4)
 @pytest.mark.timeout(120)
-def test_train_reaches_accuracy_on_digits28(student):
-    model = student.SimpleCNN()
-    trained = student.train(model, digits28_loader(train=True, batch_size=32), epochs=3, lr=0.05)
+def test_train_reaches_accuracy_on_digits28(student, device):
+    model = student.SimpleCNN().to(device)
+    trained = student.train(model, digits28_loader(train=True, batch_size=32, device=device), epochs=3, lr=0.05)
     expect(isinstance(trained, torch.nn.Module), "train(...) must return the trained model")
     trained.eval()
     x, y = digits28(train=False)
     with torch.no_grad():
-        logits = trained(x)
+        logits = trained(x.to(device)).cpu()
     expect_shape(logits, (len(y), 10), "the trained model's output on the test set")
     expect_at_least((logits.argmax(1) == y).double().mean(), ACCURACY_BAR,
                     "digits28 test accuracy after train(epochs=3, lr=0.05)",

@@ -24,6 +24,8 @@ def grading_options(command):
                      help="Also write the results as JSON to this file."),
         click.option("--hidden-feedback", type=click.Choice(["message", "outcome"]), default="message",
                      show_default=True, help="What a failing hidden check shows: its message, or only its outcome."),
+        click.option("--gradescope", "gradescope_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write Gradescope's results.json to this file (hidden checks: after_published)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -33,3 +35,10 @@ def grading_options(command):
 def write_json(report: Report, path: Path | None) -> None:
     if path is not None:
         write_json_atomic(path, report.to_dict())
+
+
+def write_gradescope(report: Report, path: Path | None) -> None:
+    if path is not None:
+        from grader import gradescope
+
+        gradescope.write(report, path)

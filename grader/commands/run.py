@@ -8,15 +8,22 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from grader import course, runner, scoreboard
-from grader.commands.options import grading_options, write_json
+from grader import course, scoreboard
+from grader.commands.options import grading_options, write_gradescope, write_json
 from grader.course import CourseError
 
 
 def grade_and_report(names: list[str], solutions: bool, submission: Path | None, seed: int | None, device: str,
-                     json_path: Path | None, hidden_feedback: str) -> int:
+                     json_path: Path | None, hidden_feedback: str, gradescope_path: Path | None = None) -> int:
     if solutions and submission:
         raise click.UsageError("--solutions and --submission exclude each other")
+    from grader import runner  # imports torch: only once the command line is known good
+    from grader.plugin import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as error:
+        raise CourseError(str(error)) from None
     root = course.find_root()
     chosen = course.select(root, names)
     if not chosen:
@@ -29,6 +36,7 @@ def grade_and_report(names: list[str], solutions: bool, submission: Path | None,
     report.hidden_messages = hidden_feedback == "message"
     scoreboard.render(report, out)
     write_json(report, json_path)
+    write_gradescope(report, gradescope_path)
     return 0 if report.all_passed else 1
 
 

@@ -1,0 +1,141 @@
+"""Grading a whole class: each submission in its own watched process, `jobs` at a time, resumable.
+
+    from grader.batch import grade_batch, Limits
+    summary = grade_batch(root, Path("submissions"), Path("out"), exercises=["05_cnn"], jobs=2)
+
+Modules: `intake` (folders and zips, only the contract modules), `sandbox` (limits of a grading process),
+`worker` (the grading process), `tamper` (replaced library functions), `pool` (the parent: processes,
+deadlines, verdicts), `store` (the output folder: per-student JSON, grades.csv, histogram.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader import course
+from grader.batch import intake, store
+from grader.batch.pool import Pool, StudentRun
+from grader.batch.sandbox import Limits
+from grader.course import CourseError
+from grader.results import Report
+
+__all__ = ["BatchSummary", "Limits", "default_jobs", "grade_batch"]
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+OPTIONAL_PRELOAD = ("torchvision", "matplotlib", "sklearn")
+
+
+def preload_modules(root: Path, exercises: list[course.Exercise]) -> list[str]:
+    """Heavy packages the chosen exercises' checks or reference solutions import: loaded once in the fork
+    server instead of in every grading process (torch, NumPy, pytest and the grader always are)."""
+    texts = []
+    for ex in exercises:
+        files = [*ex.check_files, root / "solutions" / ex.name / f"{ex.module}.py"]
+        texts += [p.read_text(errors="replace") for p in files if p.is_file()]
+    return [name for name in OPTIONAL_PRELOAD if any(f"import {name}" in t or f"from {name}" in t for t in texts)]
+
+
+@dataclass
+class BatchSummary:
+    out: Path
+    graded: list[str] = field(default_factory=list)  # graded in this run
+    unchanged: list[str] = field(default_factory=list)  # skipped: same submission, same grading
+    failed: dict[str, str] = field(default_factory=dict)  # could not be graded at all (no file written)
+    ignored: list[str] = field(default_factory=list)  # entries of the submissions folder that are not submissions
+    results: list[dict] = field(default_factory=list)  # every student file in `out`, after the run
+    csv: Path | None = None
+    histogram: Path | None = None
+
+
+def grade_batch(
+    root: Path,
+    submissions: Path,
+    out: Path,
+    *,
+    exercises: list[str] | tuple[str, ...] = (),
+    jobs: int | None = None,
+    force: bool = False,
+    seed: int | None = None,
+    device: str = "cpu",
+    limits: Limits | None = None,
+    histogram: bool = True,
+    on_plan: Callable[[int, int], None] | None = None,
+    on_event: Callable[[StudentRun, str], None] | None = None,
+    on_done: Callable[[StudentRun, dict | None], None] | None = None,
+) -> BatchSummary:
+    """Grade every submission in `submissions` into `out`; see docs/batch-grading.md.
+
+    `on_plan(to_grade, unchanged)` is called once before grading, `on_done(run, data)` as each student's
+    file is written (`data` is None when the student could not be graded).
+    """
+    limits = limits or Limits()
+    chosen = course.select(root, list(exercises))
+    if not chosen:
+        raise CourseError(f"no exercises in {root / 'exercises'}")
+    contract = {ex.name: ex.module for ex in chosen}
+    entries, ignored = intake.discover(submissions)
+    out = Path(out)
+    entries = [e for e in entries if e.resolve() != out.resolve()]  # OUT may live inside SUBMISSIONS
+    out.mkdir(parents=True, exist_ok=True)
+    store.clean_stale(out)
+    key = store.grading_key(root, chosen, seed, device, limits.as_dict())
+    summary = BatchSummary(out, ignored=ignored)
+    todo = []
+    for entry in entries:
+        submission = intake.read(entry, contract)
+        existing = store.load(store.result_path(out, submission.student))
+        if not force and store.is_current(existing, submission.hash, key):
+            summary.unchanged.append(submission.student)
+        else:
+            todo.append(submission)
+    if on_plan:
+        on_plan(len(todo), len(summary.unchanged))
+
+    def finished(run: StudentRun) -> None:
+        if run.error is not None:
+            summary.failed[run.student] = run.error
+            if on_done:
+                on_done(run, None)
+            return
+        report = Report.from_checks(f"submission {run.student}", run.seed if run.seed is not None else 0,
+                                    run.device or device, run.checks_in_order())
+        sub = run.submission
+        data = store.student_record(report, student=sub.student, entry=sub.entry, submission_hash=sub.hash, key=key,
+                                    notes=sub.notes, events=run.events, output=bytes(run.output),
+                                    output_total=run.output_total, processes=run.processes,
+                                    wall_time=run.wall_time(), cpu_time=run.cpu_time)
+        store.save(out, sub.student, data)
+        summary.graded.append(sub.student)
+        if on_done:
+            on_done(run, data)
+
+    if todo:
+        work_root = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+        try:
+            pool = Pool(root, limits, seed=seed, device=device, jobs=jobs or default_jobs(), work_root=work_root,
+                        on_done=finished, on_event=on_event, preload=preload_modules(root, chosen))
+            pool.run(todo, chosen)
+        finally:
+            try:
+                summary.results = store.collect(out)
+                summary.csv = store.write_csv(out, summary.results)
+            finally:
+                shutil.rmtree(work_root, ignore_errors=True)
+    else:
+        summary.results = store.collect(out)
+        summary.csv = store.write_csv(out, summary.results)
+    if histogram:
+        summary.histogram = store.write_histogram(out, summary.results)
+    return summary

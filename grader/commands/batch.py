@@ -1,0 +1,149 @@
+"""`grader batch SUBMISSIONS --out OUT`: grade a whole class, each submission in its own watched process.
+
+Exit codes: 0 every submission was graded (whatever its score), 1 some could not be graded at all,
+2 usage error, 130 interrupted (a rerun picks up where it stopped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import statistics
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from grader import course
+from grader.batch import Limits, default_jobs, grade_batch
+
+
+@click.command("batch")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for OUT/<student>.json, grades.csv and histogram.png (created; reruns resume in it).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Submissions graded at a time [default: number of cores].")
+@click.option("--exercise", "-e", "exercises", multiple=True, metavar="NAME",
+              help="Grade only this exercise (`05_cnn` or `05`); repeatable. Default: all of them.")
+@click.option("--force", is_flag=True, help="Grade again even the submissions whose result is up to date.")
+@click.option("--seed", type=int, help="Base seed of every check (default 0).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--check-timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Time limit of a check without its own (default: the course's, 60 s).")
+@click.option("--submission-timeout", type=click.FloatRange(min=1), default=1800, show_default=True, metavar="SECONDS",
+              help="Wall-clock limit for one submission, all its processes together.")
+@click.option("--memory-limit", type=click.IntRange(min=64), default=4096, show_default=True, metavar="MiB",
+              help="Memory a grading process may use beyond the grader's own.")
+@click.option("--output-limit", type=click.IntRange(min=1), default=1024, show_default=True, metavar="KiB",
+              help="Output a grading process may print before it is stopped.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="torch threads in each grading process.")
+@click.option("--no-histogram", is_flag=True, help="Do not draw OUT/histogram.png.")
+def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, ...], force: bool, seed: int | None,
+          device: str, check_timeout: float | None, submission_timeout: float, memory_limit: int, output_limit: int,
+          threads: int, no_histogram: bool) -> int:
+    """Grade every submission in SUBMISSIONS (one folder shaped like exercises/, or a .zip of one, per student;
+    the name is the student id), each in its own process with time, memory and output limits."""
+    root = course.find_root()
+    limits = Limits(check_timeout=check_timeout, submission_timeout=submission_timeout, memory_mb=memory_limit,
+                    output_kb=output_limit, threads=threads)
+    err, console = Console(file=sys.stderr), Console(file=sys.stdout)
+    jobs = jobs or default_jobs()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn())
+    with _sigterm_interrupts(), Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("grading", total=None)
+        running: set[str] = set()
+
+        def on_plan(todo: int, unchanged: int) -> None:
+            bar.update(task, total=todo)
+            if unchanged:
+                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept (--force grades them again)")
+
+        def on_event(run, what: str) -> None:
+            if what == "start":
+                running.add(run.student)
+                bar.update(task, description=f"grading {', '.join(sorted(running))[:40]}")
+
+        def on_done(run, data) -> None:
+            running.discard(run.student)
+            bar.update(task, advance=1, description=f"grading {', '.join(sorted(running))[:40]}")
+            if data is None:
+                err.print(Text(f"{run.student}: could not be graded: {run.error}", style="red"))
+
+        summary = grade_batch(root, submissions, out, exercises=list(exercises), jobs=jobs, force=force, seed=seed,
+                              device=device, limits=limits, histogram=not no_histogram, on_plan=on_plan,
+                              on_event=on_event, on_done=on_done)
+    render_summary(summary, console)
+    return 1 if summary.failed else 0
+
+
+def render_summary(summary, console: Console) -> None:
+    graded = set(summary.graded)
+    results = summary.results
+    names = sorted({e["name"] for d in results for e in d.get("exercises", [])})
+    table = Table(title=f"Batch results in {summary.out}", title_justify="left")
+    table.add_column("student")
+    table.add_column("points", justify="right")
+    table.add_column("%", justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("checks not passed")
+    table.add_column("this run")
+    for data in results:
+        scores = {e["name"]: e["score"] for e in data["exercises"]}
+        counts: dict[str, int] = {}
+        for ex in data["exercises"]:
+            for check in ex["checks"]:
+                if check["outcome"] != "passed":
+                    counts[check["outcome"]] = counts.get(check["outcome"], 0) + 1
+        percent = f"{100 * data['total'] / data['max_total']:.0f}" if data["max_total"] else "-"
+        not_passed = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "-"
+        style = "red" if ("crashed" in counts or "timeout" in counts) else None
+        table.add_row(str(data["student"]), f"{data['total']:g} / {data['max_total']:g}", percent,
+                      *(f"{scores[n]:g}" if n in scores else "" for n in names),
+                      Text(not_passed, style=style or ""), "graded" if data["student"] in graded else "unchanged")
+    console.print(table)
+    if results:
+        totals = [float(d["total"]) for d in results]
+        console.print(f"{len(totals)} students: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g}, "
+                      f"min {min(totals):g}, max {max(totals):g} (of {max(d['max_total'] for d in results):g})")
+    for student, error in sorted(summary.failed.items()):
+        console.print(Text(f"not graded: {student}: {error} (a rerun tries again)", style="red"))
+    if summary.ignored:
+        console.print(Text(f"ignored (neither a folder nor a .zip): {', '.join(summary.ignored)}", style="dim"))
+    console.print(f"grades: {summary.csv}" + (f"   histogram: {summary.histogram}" if summary.histogram else ""))
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """SIGTERM stops the batch like Ctrl-C: grading processes killed, finished students kept."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+COMMANDS = [batch]
+
+
+def run(argv: list[str] | None = None) -> None:
+    """`python -m grader.batch ...`: `grader batch ...` without loading the other subcommands, so that the
+    parent process never imports torch (only the grading processes need it)."""
+    from grader import cli
+
+    cli.COMMAND_MODULES = ("batch",)
+    cli.run(["batch", *(sys.argv[1:] if argv is None else argv)])

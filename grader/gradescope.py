@@ -1,0 +1,92 @@
+"""Gradescope's results.json from a grading report (see docs/batch-grading.md, "Gradescope").
+
+    grader all --submission /autograder/submission --gradescope /autograder/results/results.json
+
+Every check is one Gradescope test: its points, "passed" or "failed", its one-line message, and a
+visibility: public checks "visible", hidden checks "after_published" (students see them once the
+instructor publishes grades). Also usable on a batch result, and to report that grading itself failed:
+
+    python -m grader.gradescope from-batch OUT/student.json /autograder/results/results.json
+    python -m grader.gradescope failure /autograder/results/results.json "the grader stopped: ..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grader.results import Report, write_json_atomic
+
+PUBLIC, HIDDEN = "visible", "after_published"
+
+
+def results(report: Report) -> dict:
+    """The results.json document for `report` (hidden messages as `report.hidden_messages` says)."""
+    tests = []
+    for exercise in report.exercises:
+        for check in exercise.checks:
+            message = report.shown_message(check)
+            status = "passed" if check.outcome == "passed" else "failed"
+            output = message if check.outcome in ("passed", "failed") else f"{check.outcome}: {message}"
+            tests.append({
+                "name": f"{exercise.name}: {check.name}",
+                "score": check.points,
+                "max_score": check.max_points,
+                "status": status,
+                "output": output,
+                "tags": [exercise.name] + (["hidden"] if check.hidden else []),
+                "visibility": HIDDEN if check.hidden else PUBLIC,
+            })
+    lines = [f"{report.total:g} / {report.max_total:g} points"]
+    lines += [f"{e.name}: {e.score:g} / {e.max_score:g} ({e.status})" for e in report.exercises]
+    lines.append(f"seed {report.seed}, device {report.device}")
+    return {
+        "score": report.total,
+        "execution_time": round(sum(e.duration for e in report.exercises)),
+        "output": "\n".join(lines),
+        "output_format": "text",
+        "test_output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write(report: Report, path: Path) -> None:
+    write_json_atomic(Path(path), results(report))
+
+
+def write_failure(path: Path, message: str) -> None:
+    """A results.json that says grading did not finish: score 0, the reason shown to the student."""
+    write_json_atomic(Path(path), {"score": 0, "output": f"The autograder could not grade this submission: {message}",
+                                   "output_format": "text", "stdout_visibility": "hidden", "tests": []})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser("from-batch", help="results.json from a `grader batch` student file")
+    convert.add_argument("student_json", type=Path)
+    convert.add_argument("results_json", type=Path)
+    convert.add_argument("--hidden-feedback", choices=["message", "outcome"], default="message")
+    failure = commands.add_parser("failure", help="results.json saying that grading failed")
+    failure.add_argument("results_json", type=Path)
+    failure.add_argument("message")
+    args = parser.parse_args(argv)
+    if args.command == "failure":
+        write_failure(args.results_json, args.message)
+        return 0
+    try:
+        data = json.loads(args.student_json.read_text(encoding="utf-8"))
+        report = Report.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"grader.gradescope: cannot read {args.student_json}: {error}", file=sys.stderr)
+        return 2
+    report.hidden_messages = args.hidden_feedback == "message"
+    write(report, args.results_json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
