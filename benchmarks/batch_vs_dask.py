@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VOLATILE = {"graded_at", "wall_time", "duration", "submission"}
+VOLATILE = {"graded_at", "wall_time", "cpu_time", "duration", "submission"}
 
 
 def comparable(data):

@@ -1,6 +1,6 @@
 """Time `nbgrader autograde` against `grader batch` per submission, on the same exercise and the same code.
 
-    python benchmarks/nbgrader_vs_batch.py [--exercise 05_cnn] [--students 2] [--threads N]
+    python benchmarks/nbgrader_vs_batch.py [--exercise 05_cnn] [--students 2] [--repeat 3] [--threads N]
 
 Half the submissions are the reference solution, half the untouched stub. nbgrader gets notebooks made by
 `grader notebooks` (the source notebook, and the release notebook from `nbgrader generate_assignment`);
@@ -9,8 +9,8 @@ Half the submissions are the reference solution, half the untouched stub. nbgrad
 - every submission with a command of its own (`nbgrader autograde EX --student S`, `grader batch` over a
   folder holding only S): what one late submission costs;
 - all of them with one command, divided by their number: what a class costs per student.
-Both tools' scores are printed side by side and must agree. Timings are wall clock, commands run one after
-the other (jobs 1) so that both see the same machine. `--threads` is the torch threads of a batch grading
+Both tools' scores are printed side by side and must agree. Timings are wall clock, medians of `--repeat`
+runs; commands run one after the other, the two tools alternating (jobs 1), so that both see the same machine. `--threads` is the torch threads of a batch grading
 process (default: torch's own default, as in a notebook kernel). Without `grader batch` (an older grader)
 it times `grader run EX --submission S` instead.
 """
@@ -49,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exercise", default="05_cnn")
     parser.add_argument("--students", type=int, default=2, help="submissions (half solution, half stub)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every measurement (medians are shown)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per batch process")
     args = parser.parse_args()
     import torch
@@ -80,19 +81,28 @@ def main() -> None:
                         "--threads", str(threads), "--force", "--no-histogram"]
             return [str(BIN / "grader"), "run", ex.name, "--submission", str(folder / students[0])]
 
-        one_nb, one_batch = {}, {}
         for student in students:
-            one_nb[student] = sh(str(BIN / "nbgrader"), "autograde", ex.name, "--student", student, "--force",
-                                 cwd=nb_course)
-            alone = tmp / "alone" / student
-            shutil.copytree(subs / student, alone / student)
+            shutil.copytree(subs / student, tmp / "alone" / student / student)
+        runs_nb: dict[str, list[float]] = {s: [] for s in students}
+        runs_batch: dict[str, list[float]] = {s: [] for s in students}
+        class_nb, class_batch = [], []
+        for _ in range(args.repeat):
+            for student in students:
+                runs_nb[student].append(sh(str(BIN / "nbgrader"), "autograde", ex.name, "--student", student,
+                                           "--force", cwd=nb_course))
+                alone = tmp / "alone" / student
+                if has_batch:
+                    runs_batch[student].append(sh(*batch_cmd(alone, tmp / "out-alone" / student), cwd=ROOT))
+                else:
+                    runs_batch[student].append(sh(str(BIN / "grader"), "run", ex.name, "--submission",
+                                                  str(alone / student), cwd=ROOT, check=False))
+            class_nb.append(sh(str(BIN / "nbgrader"), "autograde", ex.name, "--force", cwd=nb_course))
             if has_batch:
-                one_batch[student] = sh(*batch_cmd(alone, tmp / "out-alone" / student), cwd=ROOT)
-            else:
-                one_batch[student] = sh(str(BIN / "grader"), "run", ex.name, "--submission", str(alone / student),
-                                        cwd=ROOT, check=False)
-        all_nb = sh(str(BIN / "nbgrader"), "autograde", ex.name, "--force", cwd=nb_course)
-        all_batch = sh(*batch_cmd(subs, tmp / "out-all"), cwd=ROOT) if has_batch else float("nan")
+                class_batch.append(sh(*batch_cmd(subs, tmp / "out-all"), cwd=ROOT))
+        one_nb = {s: statistics.median(t) for s, t in runs_nb.items()}
+        one_batch = {s: statistics.median(t) for s, t in runs_batch.items()}
+        all_nb = statistics.median(class_nb)
+        all_batch = statistics.median(class_batch) if class_batch else float("nan")
 
         sh(str(BIN / "nbgrader"), "export", "--to", str(tmp / "nbgrader.csv"), cwd=nb_course)
         nb_scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader((tmp / "nbgrader.csv").open())}
@@ -103,8 +113,8 @@ def main() -> None:
                 batch_scores[student] = float(data.get("total", data.get("report", {}).get("total", "nan")))
 
     tool = "grader batch" if has_batch else "grader run --submission"
-    print(f"{ex.name}, {len(students)} submissions, torch threads per batch process: {threads}, "
-          f"{os.cpu_count()} CPUs")
+    print(f"{ex.name}, {len(students)} submissions, medians of {args.repeat} run(s), torch threads per batch "
+          f"process: {threads}, {os.cpu_count()} CPUs")
     print(f"{'student':<12} {'nbgrader autograde':>20} {tool:>24} {'nbgrader score':>15} {'batch score':>12}")
     for student in students:
         print(f"{student:<12} {one_nb[student]:>18.1f} s {one_batch[student]:>22.1f} s "

@@ -1,10 +1,10 @@
-"""Gradescope's results.json from a grading report (see docs/batch-grading.md, "Gradescope").
+"""Gradescope's results.json from a grading report (see docs/instructor-guide.md, "Gradescope").
 
     grader all --submission /autograder/submission --gradescope /autograder/results/results.json
 
 Every check is one Gradescope test: its points, "passed" or "failed", its one-line message, and a
 visibility: public checks "visible", hidden checks "after_published" (students see them once the
-instructor publishes grades). Also usable on a batch result, and to report that grading itself failed:
+instructor publishes grades). A skipped check is listed with no points on offer. Also usable on a batch result, and to report that grading itself failed:
 
     python -m grader.gradescope from-batch OUT/student.json /autograder/results/results.json
     python -m grader.gradescope failure /autograder/results/results.json "the grader stopped: ..."
@@ -28,12 +28,13 @@ def results(report: Report) -> dict:
     for exercise in report.exercises:
         for check in exercise.checks:
             message = report.shown_message(check)
-            status = "passed" if check.outcome == "passed" else "failed"
+            # A skipped check (a GPU check without a GPU) offers no points, as in the report's totals.
+            status = "passed" if check.outcome in ("passed", "skipped") else "failed"
             output = message if check.outcome in ("passed", "failed") else f"{check.outcome}: {message}"
             tests.append({
                 "name": f"{exercise.name}: {check.name}",
                 "score": check.points,
-                "max_score": check.max_points,
+                "max_score": 0.0 if check.outcome == "skipped" else check.max_points,
                 "status": status,
                 "output": output,
                 "tags": [exercise.name] + (["hidden"] if check.hidden else []),

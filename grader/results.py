@@ -39,7 +39,8 @@ class ExerciseResult:
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_points for c in self.checks)
+        # A skipped check (a GPU check on a CPU run) is not gradable here: its points are not on offer.
+        return sum(c.max_points for c in self.checks if c.outcome != "skipped")
 
     @property
     def duration(self) -> float:
@@ -132,18 +133,26 @@ def _check_dict(check: CheckResult) -> dict:
     return data
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; results are ordinary files
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode())

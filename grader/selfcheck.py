@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import course, release, runner
+from grader import course, release
 from grader.course import CourseError, Exercise
 from grader.results import CheckResult, Report
 
@@ -151,6 +151,8 @@ def run(
 
     def grade(label: str, **kw) -> Report:
         with progress(label) as (on_total, on_check):
+            from grader import runner  # imports torch: not needed to parse the command line
+
             return runner.grade(root, chosen, device=device, on_total=on_total, on_check=on_check, **kw)
 
     points = {n: Point(n, TITLES[n]) for n in TITLES}

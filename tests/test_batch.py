@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -49,7 +50,8 @@ EXPECTED = {
     "loop_ignores_timeout": (4, dict.fromkeys(POOL_CHECKS, "timeout")),
     "memory_hog": (4, {"test_conv2d_output_size_matches_pytorch": "passed"}),
     "output_flood": (4, dict.fromkeys(POOL_CHECKS, "crashed")),
-    "os_exit_import": (0, {"test_conv2d_output_size_notes_net": "crashed", "test_train_reaches_accuracy_on_digits28": "crashed"}),
+    "os_exit_import": (0, {"test_conv2d_output_size_notes_net": "crashed",
+                           "test_train_reaches_accuracy_on_digits28": "crashed"}),
     "os_exit_call": (4, dict.fromkeys(POOL_CHECKS, "crashed") | {"test_conv2d_output_size_matches_pytorch": "passed"}),
     "sys_exit": (4, dict.fromkeys(POOL_CHECKS, "failed")),
     "segfault": (4, dict.fromkeys(POOL_CHECKS, "crashed")),
@@ -153,7 +155,8 @@ def test_crashes_and_kills_are_explained(graded):
     assert "exited with status 0" in message("os_exit_call", "test_pool2d_output_size_matches_pytorch")
     assert "ended by SIGSEGV" in message("segfault", "test_pool2d_output_size_default_stride")
     assert "Segmentation fault" in result(out, "segfault")["output"]  # faulthandler's report, captured
-    assert "importing 05_cnn/cnn.py ended the grading process" in message("os_exit_import", "test_simple_cnn_output_shape")
+    assert "importing 05_cnn/cnn.py ended the grading process" in message("os_exit_import",
+                                                                            "test_simple_cnn_output_shape")
     assert "replaced torch.conv2d, torch.nn.functional.conv2d" in message("patched_oracle", "test_conv2d_notes_example")
     assert "replaced" in message("patched_compare", "test_conv2d_output_size_notes_net")
     assert "missing from submission missing_module" in message("missing_module", "test_max_pool2d_small")
@@ -187,8 +190,10 @@ def test_batch_verdicts_equal_in_process_grading(graded):
     exercises = select(ROOT, ["05_cnn"])
     direct = runner.grade(ROOT, exercises, submission=subs / "solution_untrained")
     batch = Report.from_dict(result(out, "solution_untrained"))
-    strip = lambda report: [(c.id, c.outcome, c.points, c.message) for e in report.exercises for c in e.checks]  # noqa: E731
-    assert strip(batch) == strip(direct)
+    def verdicts(report):
+        return [(c.id, c.outcome, c.points, c.message) for e in report.exercises for c in e.checks]
+
+    assert verdicts(batch) == verdicts(direct)
 
 
 def test_exports(graded):
@@ -199,7 +204,8 @@ def test_exports(graded):
     assert all(r["max_total"] == "42" and r["05_cnn"] == r["total"] for r in rows)
     assert (out / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = result(out, "partial")
-    assert data["submission_hash"] == intake.modules_hash({"05_cnn/cnn.py": (HOSTILE / "partial/05_cnn/cnn.py").read_bytes()})
+    module = (HOSTILE / "partial" / "05_cnn" / "cnn.py").read_bytes()
+    assert data["submission_hash"] == intake.modules_hash({"05_cnn/cnn.py": module})
     assert data["target"] == "submission partial" and data["schema"] == store.SCHEMA
     assert result(out, "zip_top")["submission_hash"] == data["submission_hash"]
     assert not list(out.glob(".*"))
@@ -335,6 +341,8 @@ def test_killed_batch_resumes_to_the_same_result(graded, tmp_path, monkeypatch):
             assert _comparable(result(out, student)) == _comparable(result(uninterrupted, student)), student
         rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
         assert [r["student"] for r in rows] == sorted(RESUMED)
+    for parent in (interrupted, killed):  # the killed one's temporary folders are removed by the rerun
+        assert not list(Path(tempfile.gettempdir()).glob(f"grader-batch-{parent.pid}-*"))
 
 
 # --- intake, without grading ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def spin():
 """
 
 
-def grader(*args: str) -> int:
+def cli(*args: str) -> int:
     with pytest.raises(SystemExit) as exit_info:
         run(list(args))
     return exit_info.value.code
@@ -32,7 +32,7 @@ def grader(*args: str) -> int:
 
 def test_grader_all_writes_gradescope_results(toy, toy_submission):
     submission = toy_submission(WRONG_SPIN)
-    assert grader("all", "--submission", str(submission), "--gradescope", "gs/results.json") == 1
+    assert cli("all", "--submission", str(submission), "--gradescope", "gs/results.json") == 1
     data = json.loads(Path("gs/results.json").read_text())
     tests = {t["name"]: t for t in data["tests"]}
     assert set(tests) == {"01_toy: test_double", "01_toy: test_double_many", "01_toy: test_spin",
@@ -51,7 +51,7 @@ def test_grader_all_writes_gradescope_results(toy, toy_submission):
 
 def test_hidden_feedback_outcome_hides_messages_from_gradescope(toy, toy_submission):
     submission = toy_submission(WRONG_SPIN)
-    grader("all", "--submission", str(submission), "--gradescope", "r.json", "--hidden-feedback", "outcome")
+    cli("all", "--submission", str(submission), "--gradescope", "r.json", "--hidden-feedback", "outcome")
     spin = next(t for t in json.loads(Path("r.json").read_text())["tests"] if t["name"].endswith("test_spin"))
     assert spin["output"] == "hidden check failed"
 
@@ -62,12 +62,14 @@ def _report() -> Report:
         CheckResult("exercises/05_cnn/test_cnn_hidden.py::test_b", "05_cnn", "timeout", 0.0, 3.0, True, "too slow"),
         CheckResult("exercises/05_cnn/test_cnn_hidden.py::test_c", "05_cnn", "crashed", 0.0, 1.0, True, "os._exit"),
         CheckResult("exercises/05_cnn/test_cnn.py::test_d", "05_cnn", "error", 0.0, 1.0, False, "SyntaxError"),
+        CheckResult("exercises/05_cnn/test_cnn.py::test_gpu", "05_cnn", "skipped", 0.0, 2.0, False, "needs a GPU"),
     ]
     return Report.from_checks("submission alice", 0, "cpu", checks)
 
 
 def test_every_outcome_but_passed_is_failed_with_its_reason():
-    data = gradescope.results(_report())
+    report = _report()
+    data = gradescope.results(report)
     assert data["score"] == 2.0
     statuses = [(t["status"], t["output"], t["visibility"]) for t in data["tests"]]
     assert statuses == [
@@ -75,7 +77,9 @@ def test_every_outcome_but_passed_is_failed_with_its_reason():
         ("failed", "timeout: too slow", "after_published"),
         ("failed", "crashed: os._exit", "after_published"),
         ("failed", "error: SyntaxError", "visible"),
+        ("passed", "skipped: needs a GPU", "visible"),
     ]
+    assert sum(t["max_score"] for t in data["tests"]) == report.max_total
     json.dumps(data)
 
 

@@ -62,6 +62,4 @@ def test_mistake_loses_points(grade_mutant, mistake):
     report = grade_mutant("09_gpu_training", *edits)
     for check in (checks,) if isinstance(checks, str) else checks:
         assert check in failed_checks(report), f"{mistake!r} did not fail {check}"
-    # The checks marked `cuda` are skipped on a machine without a GPU: compare with what could be earned here.
-    graded = [c for e in report.exercises for c in e.checks if c.outcome != "skipped"]
-    assert report.total < sum(c.max_points for c in graded)
+    assert report.total < report.max_total

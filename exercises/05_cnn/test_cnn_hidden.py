@@ -11,7 +11,7 @@ from grader.data import digits28, digits28_loader
 
 NO_CONV = "conv2d must slide the kernel by hand: F.conv2d, nn.Conv2d and torch.conv2d are not allowed here"
 NO_POOL = "max_pool2d must take the window maxima by hand: F.max_pool2d and nn.MaxPool2d are not allowed here"
-ACCURACY_BAR = 0.80  # the reference reaches 0.89 to 0.97 over seeds
+ACCURACY_BAR = 0.80  # the reference reaches 0.87 to 0.96 over seeds
 
 
 def _meta(*shape):
@@ -114,7 +114,7 @@ def test_simple_cnn_gradients_reach_every_parameter(student, device):
 @pytest.mark.timeout(120)
 def test_train_reaches_accuracy_on_digits28(student, device):
     model = student.SimpleCNN().to(device)
-    trained = student.train(model, digits28_loader(train=True, batch_size=32, device=device), epochs=3, lr=0.05)
+    trained = student.train(model, digits28_loader(train=True, batch_size=64, device=device), epochs=3, lr=0.1)
     expect(isinstance(trained, torch.nn.Module), "train(...) must return the trained model")
     trained.eval()
     x, y = digits28(train=False)
@@ -122,5 +122,5 @@ def test_train_reaches_accuracy_on_digits28(student, device):
         logits = trained(x.to(device)).cpu()
     expect_shape(logits, (len(y), 10), "the trained model's output on the test set")
     expect_at_least((logits.argmax(1) == y).double().mean(), ACCURACY_BAR,
-                    "digits28 test accuracy after train(epochs=3, lr=0.05)",
+                    "digits28 test accuracy after train(epochs=3, lr=0.1)",
                     hint="zero the gradients, call backward() and step() every batch")

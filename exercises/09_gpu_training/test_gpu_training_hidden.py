@@ -12,7 +12,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.checks import (
-    expect, expect_at_least, expect_at_most, expect_close, expect_equal, expect_number, expect_tensor, expect_type,
+    expect, expect_at_least, expect_at_most, expect_close, expect_equal, expect_tensor, expect_type,
     fail, parameter_count,
 )
 from grader.data import shapes10
@@ -23,7 +23,7 @@ _spec = importlib.util.spec_from_file_location("_gpu_training_public_checks",
 public = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(public)
 
-ACCURACY_BAR = 0.75  # fit(epochs=3, lr=0.01) on shapes10; see the report of the self-check for the margins
+ACCURACY_BAR = 0.75  # fit(epochs=3, lr=0.01) on shapes10: the reference reaches 0.895 to 0.965 over seeds 0..5
 EPOCHS = 3
 
 

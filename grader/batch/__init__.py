@@ -35,6 +35,15 @@ def default_jobs() -> int:
 
 
 OPTIONAL_PRELOAD = ("torchvision", "matplotlib", "sklearn")
+WORK_PREFIX = "grader-batch-"  # + the parent's pid: the grading processes' folders, in the system's temp dir
+
+
+def _remove_stale_work_roots() -> None:
+    """Remove the temporary folders of batches whose parent is gone (killed with -9: it could not clean up)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*-*"):
+        pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def preload_modules(root: Path, exercises: list[course.Exercise]) -> list[str]:
@@ -74,11 +83,13 @@ def grade_batch(
     on_plan: Callable[[int, int], None] | None = None,
     on_event: Callable[[StudentRun, str], None] | None = None,
     on_done: Callable[[StudentRun, dict | None], None] | None = None,
+    executor=None,
 ) -> BatchSummary:
-    """Grade every submission in `submissions` into `out`; see docs/batch-grading.md.
+    """Grade every submission in `submissions` into `out`; see docs/instructor-guide.md, section 5.
 
     `on_plan(to_grade, unchanged)` is called once before grading, `on_done(run, data)` as each student's
-    file is written (`data` is None when the student could not be graded).
+    file is written (`data` is None when the student could not be graded). `executor` grades elsewhere than
+    in local processes: `grader.batch.dask.connect(address)`, a Dask cluster (docs/instructor-guide.md, section 6).
     """
     limits = limits or Limits()
     chosen = course.select(root, list(exercises))
@@ -90,7 +101,8 @@ def grade_batch(
     entries = [e for e in entries if e.resolve() != out.resolve()]  # OUT may live inside SUBMISSIONS
     out.mkdir(parents=True, exist_ok=True)
     store.clean_stale(out)
-    key = store.grading_key(root, chosen, seed, device, limits.as_dict())
+    key_device = executor.key_device(device) if executor is not None else device
+    key = store.grading_key(root, chosen, seed, key_device, limits.as_dict())
     summary = BatchSummary(out, ignored=ignored)
     todo = []
     for entry in entries:
@@ -122,11 +134,16 @@ def grade_batch(
             on_done(run, data)
 
     if todo:
-        work_root = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+        _remove_stale_work_roots()
+        work_root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
         try:
-            pool = Pool(root, limits, seed=seed, device=device, jobs=jobs or default_jobs(), work_root=work_root,
-                        on_done=finished, on_event=on_event, preload=preload_modules(root, chosen))
-            pool.run(todo, chosen)
+            if executor is not None:
+                executor.run(root, todo, chosen, limits=limits, seed=seed, device=device, on_done=finished,
+                             on_event=on_event, preload=preload_modules(root, chosen))
+            else:
+                pool = Pool(root, limits, seed=seed, device=device, jobs=jobs or default_jobs(), work_root=work_root,
+                            on_done=finished, on_event=on_event, preload=preload_modules(root, chosen))
+                pool.run(todo, chosen)
         finally:
             try:
                 summary.results = store.collect(out)

@@ -96,8 +96,9 @@ def _read_folder(entry: Path, wanted: set[str], submission: Submission) -> None:
     base = entry
     if not any(_lexists(entry / name) for name in wanted):
         inner = [p for p in entry.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_TOP]
-        if len(inner) == 1 and inner[0].is_dir() and not inner[0].is_symlink() and not EXERCISE_NAME.match(inner[0].name):
-            base = inner[0]
+        wrapper = inner[0] if len(inner) == 1 else None
+        if wrapper and wrapper.is_dir() and not wrapper.is_symlink() and not EXERCISE_NAME.match(wrapper.name):
+            base = wrapper
             submission.notes.append(f"modules taken from the wrapping folder {inner[0].name}/")
     for name in sorted(wanted):
         path = base / name

@@ -1,7 +1,7 @@
 """The limits a grading process runs under, and how the child process puts itself under them.
 
 This is process isolation, not a security sandbox: the child runs as the same user, sees the same file
-system and network, and student code in it can do anything that user can. See docs/batch-grading.md
+system and network, and student code in it can do anything that user can. See docs/instructor-guide.md
 ("Threat model") for what it does and does not defend against, and how to add a real sandbox.
 """
 

@@ -12,17 +12,13 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.course import Exercise
-from grader.results import Report
+from grader.results import Report, write_atomic
 
 SCHEMA = "grader-batch/1"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def result_path(out: Path, student: str) -> Path:
@@ -93,7 +89,7 @@ def student_record(report: Report, *, student: str, entry: Path, submission_hash
 def save(out: Path, student: str, data: dict) -> Path:
     """Write OUT/<student>.json atomically (as `write_json_atomic`, with the usual file permissions)."""
     path = result_path(out, student)
-    _write_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode())
     return path
 
 
@@ -114,7 +110,7 @@ def write_csv(out: Path, results: list[dict]) -> Path:
         writer.writerow([data["student"], _num(data["total"]), _num(data["max_total"]),
                          *(_num(scores[n]) if n in scores else "" for n in names)])
     path = out / "grades.csv"
-    _write_atomic(path, buffer.getvalue().encode())
+    write_atomic(path, buffer.getvalue().encode())
     return path
 
 
@@ -145,22 +141,8 @@ def write_histogram(out: Path, results: list[dict]) -> Path | None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     path = out / "histogram.png"
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return path
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it 0600; a grade sheet is an ordinary file
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _num(value: float) -> str:

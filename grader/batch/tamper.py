@@ -51,21 +51,24 @@ class Guard:
                 pass
         for module in extra_modules:
             owners.append((module.__name__, module, False))
-        self._entries: list[tuple[str, object, str, object]] = []
+        # Per namespace, the (name, value) pairs to watch.
+        self._watched: list[tuple[str, object, list[tuple[str, object]]]] = []
         for label, owner, is_class in owners:
-            for key, value in list(_vars(owner).items()):
-                # Module globals that are data change legitimately; functions, classes and modules do not.
-                if is_class or _callable(value) or _isinstance(value, (type, types.ModuleType)):
-                    self._entries.append((label, owner, key, value))
+            # Module globals that are data change legitimately; functions, classes and modules do not.
+            items = [(key, value) for key, value in list(_vars(owner).items())
+                     if is_class or _callable(value) or _isinstance(value, (type, types.ModuleType))]
+            self._watched.append((label, owner, items))
 
     def check(self) -> list[str]:
         """The names replaced or deleted since the snapshot ("torch.nn.functional.conv2d"); restores them."""
         changed = []
-        for label, owner, key, value in self._entries:
-            if _vars(owner).get(key, _MISSING) is not value:
-                changed.append(f"{label}.{key}")
-                try:
-                    _setattr(owner, key, value)
-                except (AttributeError, TypeError):
-                    pass
+        for label, owner, items in self._watched:
+            get = _vars(owner).get
+            for key, value in items:
+                if get(key, _MISSING) is not value:
+                    changed.append(f"{label}.{key}")
+                    try:
+                        _setattr(owner, key, value)
+                    except (AttributeError, TypeError):
+                        pass
         return changed

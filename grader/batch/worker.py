@@ -145,7 +145,8 @@ class WorkerPlugin:
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        if call.when in ("call", "teardown") and self.guard is not None:
+        # After the call; or after a setup that failed (no call follows), to put back what it replaced.
+        if self.guard is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
             replaced = self.guard.check()
             if replaced and report.outcome != "failed":
                 shown = ", ".join(replaced[:3]) + (f" and {len(replaced) - 3} more" if len(replaced) > 3 else "")

@@ -26,7 +26,8 @@ from grader.batch import Limits, default_jobs, grade_batch
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for OUT/<student>.json, grades.csv and histogram.png (created; reruns resume in it).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Submissions graded at a time [default: number of cores].")
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Submissions graded at a time [default: number of cores].")
 @click.option("--exercise", "-e", "exercises", multiple=True, metavar="NAME",
               help="Grade only this exercise (`05_cnn` or `05`); repeatable. Default: all of them.")
 @click.option("--force", is_flag=True, help="Grade again even the submissions whose result is up to date.")
@@ -43,26 +44,32 @@ from grader.batch import Limits, default_jobs, grade_batch
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch threads in each grading process.")
 @click.option("--no-histogram", is_flag=True, help="Do not draw OUT/histogram.png.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786, or a scheduler file), "
+                   "or on a LocalCluster of --jobs workers (default 2) for `local`. Needs the dask extra; "
+                   "see docs/instructor-guide.md, section 6.")
 def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, ...], force: bool, seed: int | None,
           device: str, check_timeout: float | None, submission_timeout: float, memory_limit: int, output_limit: int,
-          threads: int, no_histogram: bool) -> int:
+          threads: int, no_histogram: bool, dask_address: str | None) -> int:
     """Grade every submission in SUBMISSIONS (one folder shaped like exercises/, or a .zip of one, per student;
     the name is the student id), each in its own process with time, memory and output limits."""
     root = course.find_root()
     limits = Limits(check_timeout=check_timeout, submission_timeout=submission_timeout, memory_mb=memory_limit,
                     output_kb=output_limit, threads=threads)
     err, console = Console(file=sys.stderr), Console(file=sys.stdout)
-    jobs = jobs or default_jobs()
+    workers, jobs = jobs, jobs or default_jobs()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("eta"), TimeRemainingColumn())
-    with _sigterm_interrupts(), Progress(*columns, console=err, transient=True) as bar:
+    with _sigterm_interrupts(), _executor(dask_address, workers, device, err) as executor, \
+            Progress(*columns, console=err, transient=True, refresh_per_second=4) as bar:
         task = bar.add_task("grading", total=None)
         running: set[str] = set()
 
         def on_plan(todo: int, unchanged: int) -> None:
             bar.update(task, total=todo)
             if unchanged:
-                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept (--force grades them again)")
+                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept "
+                          f"(--force grades them again)")
 
         def on_event(run, what: str) -> None:
             if what == "start":
@@ -77,7 +84,7 @@ def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, 
 
         summary = grade_batch(root, submissions, out, exercises=list(exercises), jobs=jobs, force=force, seed=seed,
                               device=device, limits=limits, histogram=not no_histogram, on_plan=on_plan,
-                              on_event=on_event, on_done=on_done)
+                              on_event=on_event, on_done=on_done, executor=executor)
     render_summary(summary, console)
     return 1 if summary.failed else 0
 
@@ -110,13 +117,30 @@ def render_summary(summary, console: Console) -> None:
     console.print(table)
     if results:
         totals = [float(d["total"]) for d in results]
-        console.print(f"{len(totals)} students: mean {statistics.mean(totals):.1f}, median {statistics.median(totals):g}, "
+        console.print(f"{len(totals)} students: mean {statistics.mean(totals):.1f}, "
+                      f"median {statistics.median(totals):g}, "
                       f"min {min(totals):g}, max {max(totals):g} (of {max(d['max_total'] for d in results):g})")
     for student, error in sorted(summary.failed.items()):
         console.print(Text(f"not graded: {student}: {error} (a rerun tries again)", style="red"))
     if summary.ignored:
         console.print(Text(f"ignored (neither a folder nor a .zip): {', '.join(summary.ignored)}", style="dim"))
     console.print(f"grades: {summary.csv}" + (f"   histogram: {summary.histogram}" if summary.histogram else ""))
+
+
+@contextlib.contextmanager
+def _executor(address: str | None, workers: int | None, device: str, err: Console):
+    """None without --dask; else the Dask cluster the batch is graded on (docs/instructor-guide.md, section 6), closed afterwards."""
+    if address is None:
+        yield None
+        return
+    from grader.batch import dask as dask_batch
+
+    with dask_batch.connect(address, workers=workers) as grid:
+        err.print(grid.describe())
+        if device != "cpu" and not grid.uses_gpu(device):
+            err.print(Text("no worker of the cluster has a GPU (`--resources GPU=1`): the checks marked cuda "
+                           "are recorded as skipped", style="yellow"))
+        yield grid
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ writes each student once, from the first result that comes in.
 GPU: a check marked `cuda` needs a GPU worker, one started with `--resources GPU=1`. With --device cuda
 or auto, a submission is first graded on any worker on the CPU; the checks the plugin skipped there for
 want of a GPU are then graded on a GPU worker (device cuda, `resources={"GPU": 1}`) and merged in. On a
-cluster without a GPU worker they are recorded as skipped, with a reason. See docs/dask.md.
+cluster without a GPU worker they are recorded as skipped, with a reason. See docs/instructor-guide.md, section 6.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,8 +78,9 @@ def connect(address: str, workers: int | None = None, timeout: float = 30.0) -> 
             # The workers are spawned processes: keep them from re-running this program's __main__ (the nanny
             # restarts a lost worker at any time, so for as long as the cluster lives).
             unpatch.enter_context(_without_main())
-            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            with _sigint_ignored():  # inherited by the workers: Ctrl-C reaches this process, which stops them
+                cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         elif address.endswith(".json"):
             if not Path(address).expanduser().is_file():  # Client would wait for it to appear
@@ -92,6 +94,19 @@ def connect(address: str, workers: int | None = None, timeout: float = 30.0) -> 
         unpatch.close()
         raise CourseError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     return DaskGrading(client, cluster, unpatch)
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class DaskGrading:
@@ -319,7 +334,7 @@ def _fill(run: StudentRun, result: dict) -> None:
     run.seed = result["seed"]
     run.device = result["device"]
     run.events = list(result["events"])
-    run.output, run.output_total, run.processes = bytearray(), 0, 0
+    run.output, run.output_total, run.processes, run.cpu_time = bytearray(), 0, 0, 0.0
     run.started = time.monotonic()
     _add_output(run, result)
 
@@ -329,6 +344,7 @@ def _add_output(run: StudentRun, result: dict) -> None:
     run.output += result["output"][:max(0, room)]
     run.output_total += result["output_total"]
     run.processes += result["processes"]
+    run.cpu_time += result["cpu_time"]
     run.started -= result["wall_time"]  # wall_time() is then the time the parts took on their workers
 
 
@@ -387,7 +403,8 @@ def grade_part(course: dict, payload: dict) -> dict:
     _announce(payload)
     if payload["device"] == "cuda" and not _cuda_available():
         return {"student": payload["student"], "order": [], "checks": [], "seed": None, "device": None, "events": [],
-                "output": b"", "output_total": 0, "processes": 0, "wall_time": 0.0, "worker": _worker_address(),
+                "output": b"", "output_total": 0, "processes": 0, "cpu_time": 0.0, "wall_time": 0.0,
+                "worker": _worker_address(),
                 "error": "torch on this worker sees no CUDA GPU (torch.cuda.is_available() is False)"}
     root = _course_root(course)
     exercises = [Exercise(name, root / "exercises" / name) for name in payload["exercises"]]
@@ -440,6 +457,7 @@ def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
         "output": bytes(run.output).replace(str(root).encode(), client_root.encode()),
         "output_total": run.output_total,
         "processes": run.processes,
+        "cpu_time": run.cpu_time,
         "wall_time": run.wall_time(),
         "error": None if run.error is None else local(run.error),
         "worker": _worker_address(),
