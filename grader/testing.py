@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 from grader import course, runner
@@ -28,3 +29,33 @@ def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, st
 def failed_checks(report: Report) -> set[str]:
     """Names (without parameters) of the checks that did not pass (skipped ones are not failures)."""
     return {c.name.split("[")[0] for e in report.exercises for c in e.checks if c.outcome not in ("passed", "skipped")}
+
+
+def forget_modules_under(root: Path) -> None:
+    """Drop the modules whose files lie under `root` (a temporary course's checks and student modules).
+
+    They are imported under plain names (`test_toy`, `toy`), and pytest would reuse a cached `test_toy` from
+    an earlier test's course. Only these are dropped: restoring all of sys.modules (as pytester does) leaves
+    lazily imported library modules (rich's) loaded twice.
+    """
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).is_relative_to(root):
+            del sys.modules[name]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found

@@ -28,6 +28,7 @@ from grader.batch import Limits, grade_batch, intake, store
 from grader.commands.batch import batch
 from grader.course import CourseError, select
 from grader.results import Report
+from grader.testing import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -252,27 +253,12 @@ def _wait_for_grading_process(process: subprocess.Popen, timeout: float = 60) ->
     """The parent's descendants once a grading process (a grandchild, under the fork server) runs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        family = _descendants(process.pid)
-        if any(_descendants(pid) for pid in family):
+        family = descendants(process.pid)
+        if any(descendants(pid) for pid in family):
             return family
         time.sleep(0.02)
     raise AssertionError("no grading process started")
 
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def _gone(pids: set[int], timeout: float = 30) -> bool:

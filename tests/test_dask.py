@@ -27,6 +27,7 @@ from distributed import Client  # noqa: E402
 from grader.batch import Limits, grade_batch, store  # noqa: E402
 from grader.batch import dask as dask_batch  # noqa: E402
 from grader.course import select  # noqa: E402
+from grader.testing import descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(check_timeout=60.0, submission_timeout=300.0)
@@ -123,21 +124,6 @@ def comparable(data):
 def result(out: Path, student: str) -> dict:
     return json.loads((out / f"{student}.json").read_text())
 
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def gone(pids: set[int], timeout: float = 30) -> bool:

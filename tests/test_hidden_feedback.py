@@ -10,6 +10,7 @@ import pytest
 
 from grader import cli
 from grader.results import CheckResult, Report
+from grader.testing import forget_modules_under
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
@@ -64,22 +65,10 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (root / "submission" / "01_toy" / "toy.py").write_text(SUBMISSION)
     monkeypatch.chdir(root)
     monkeypatch.setenv("COLUMNS", "250")  # the scoreboard on one line per check
-    _forget_modules_under(tmp_path.parent)
+    forget_modules_under(tmp_path.parent)
     yield root
-    _forget_modules_under(tmp_path)
+    forget_modules_under(tmp_path)
 
-
-def _forget_modules_under(root: Path) -> None:
-    """Drop the course's check and student modules from sys.modules.
-
-    They are imported under plain names (`test_toy`, `toy`), and pytest would reuse a cached `test_toy` from
-    an earlier test's course. Only these are dropped: restoring all of sys.modules (as pytester does) leaves
-    lazily imported library modules (rich's) loaded twice.
-    """
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and Path(file).is_relative_to(root):
-            del sys.modules[name]
 
 
 def _grade(capsys, *options: str) -> tuple[int, str, dict]:
