@@ -5,7 +5,7 @@
 Half the submissions are the reference solution, half the untouched stub. nbgrader gets notebooks made by
 `grader notebooks` (the source notebook, and the release notebook from `nbgrader generate_assignment`);
 `grader batch` gets, as `<student>/<exercise>/<module>.py`, exactly the code those notebooks define
-(`grader.notebooks.notebook_code`). Each tool grades
+(`grader.nbcourse.notebook_code`). Each tool grades
 - every submission with a command of its own (`nbgrader autograde EX --student S`, `grader batch` over a
   folder holding only S): what one late submission costs;
 - all of them with one command, divided by their number: what a class costs per student.
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import cli, course, notebooks
+from grader import cli, course, nbcourse
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -71,7 +71,7 @@ def main() -> None:
             target = nb_course / "submitted" / student / ex.name
             target.mkdir(parents=True)
             shutil.copy(notebook_of[kind], target / f"{ex.name}.ipynb")
-            code = notebooks.notebook_code(json.loads(notebook_of[kind].read_text()))
+            code = nbcourse.notebook_code(json.loads(notebook_of[kind].read_text()))
             (subs / student / ex.name).mkdir(parents=True)
             (subs / student / ex.name / f"{ex.module}.py").write_text(code)
 

@@ -195,12 +195,6 @@ def expect_at_most(value: Any, bar: float, what: str, hint: str | None = None) -
     return number
 
 
-def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    """CS231n's `max|a-b| / max(1e-8, |a|+|b|)`, elementwise, in float64."""
-    a64, b64 = _to(_detach(a), torch.float64), _to(_detach(b), torch.float64)
-    return _float(((a64 - b64).abs() / (a64.abs() + b64.abs()).clamp_min(1e-8)).max())
-
-
 def numeric_gradient(f: Callable[[torch.Tensor], Any], x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Central differences of the scalar `f` at `x` (float64), one coordinate at a time."""
     x = _to(_detach(x), torch.float64).clone()

@@ -1,16 +1,16 @@
-"""The `grader` command. `run()` maps every known error to an exit code and one line, never a traceback.
-
-Exit codes: 0 every check passed, 1 some check did not, 2 usage error, 130 interrupted.
+"""The `grader` command. `run()` maps every known error to an exit code and one line, never a traceback;
+the codes are in `grader.errors`. Any other exception is a bug in the grader and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from grader import __version__
-from grader.course import CourseError
+from grader.errors import EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, GraderError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,35 +19,40 @@ def main() -> None:
     """Grade the PyTorch course: students' exercises, the reference solutions, or submissions."""
 
 
-# Each module in grader/commands/ that defines a subcommand lists it in COMMANDS.
-COMMAND_MODULES = ("list", "run", "release", "check", "notebooks", "batch")
+# Each module in grader/commands/ that defines a subcommand lists it in COMMANDS. None of them imports torch.
+COMMAND_MODULES = ("list", "run", "release", "check", "notebooks", "batch", "watch", "report")
 
 
 def _register() -> None:
-    import importlib
-
     for name in COMMAND_MODULES:
         for command in importlib.import_module(f"grader.commands.{name}").COMMANDS:
             main.add_command(command)
 
 
 def run(argv: list[str] | None = None) -> None:
+    _tolerate_console_encoding()
     _register()
     try:
         code = main.main(args=argv, prog_name="grader", standalone_mode=False)
-    except click.UsageError as error:
-        _die(error.format_message(), 2)
-    except click.ClickException as error:
-        _die(error.format_message(), 2)
+    except click.ClickException as error:  # usage errors included
+        _die(error.format_message(), EXIT_USAGE)
     except (click.Abort, KeyboardInterrupt):
-        _die("interrupted", 130)
-    except (CourseError, OSError) as error:
-        _die(str(error), 2)
-    except Exception as error:  # data errors and the like: still one line
-        if type(error).__module__.startswith("grader"):
-            _die(str(error), 2)
-        raise
+        _die("interrupted", EXIT_INTERRUPTED)
+    except GraderError as error:
+        _die(str(error), error.exit_code)
+    except OSError as error:  # a full disk, a folder we may not write: not the user's command line
+        where = f": {error.filename}" if error.filename else ""
+        _die(f"{error.strerror or error}{where}", EXIT_IO)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _tolerate_console_encoding() -> None:
+    """On a console that cannot encode every character (GBK on Chinese Windows), print a replacement
+    character instead of crashing; the scoreboard also switches to ASCII marks there."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _die(message: str, code: int) -> None:

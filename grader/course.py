@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import CourseError
+
 EXERCISE_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 HIDDEN_SUFFIX = "_hidden.py"
-
-
-class CourseError(Exception):
-    """A problem with the course layout or the command line; reported in one line."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,26 @@ def is_hidden(check_file: Path | str) -> bool:
     return str(check_file).endswith(HIDDEN_SUFFIX)
 
 
+def in_exercise(path: Path) -> bool:
+    """Whether `path` (a check file) lies in an exercise folder (the grader's own tests do not)."""
+    return any(EXERCISE_NAME.match(part) for part in Path(path).parts[:-1])
+
+
+def check_key(check_id: str) -> str:
+    """A check's id without its folders: `exercises/05_cnn/test_cnn.py::test_x[1-0]` -> `test_cnn.py::test_x[1-0]`."""
+    file, sep, rest = check_id.partition("::")
+    return Path(file).name + sep + rest
+
+
+def exercise_of(path: Path) -> str:
+    """The exercise a check file belongs to: its nearest `NN_name` folder."""
+    path = Path(path)
+    for part in reversed(path.parts[:-1]):
+        if EXERCISE_NAME.match(part):
+            return part
+    return path.parent.name
+
+
 def find_root(start: Path | None = None) -> Path:
     """The course root: the nearest folder, from `start` upwards, that holds `exercises/`."""
     start = (start or Path.cwd()).resolve()
@@ -65,8 +84,20 @@ def select(root: Path, names: list[str]) -> list[Exercise]:
         return known
     chosen = []
     for name in names:
-        match = [ex for ex in known if ex.name == name or ex.name.split("_", 1)[0] == name]
+        match = [ex for ex in known if ex.name == name or ex.name.split("_", 1)[0] == name.zfill(2)]
         if not match:
-            raise CourseError(f"unknown exercise {name!r}; known: {', '.join(ex.name for ex in known)}")
+            raise CourseError(f"unknown exercise {name!r}{_did_you_mean(name, known)} "
+                              f"Known: {', '.join(ex.name for ex in known)}")
         chosen.extend(ex for ex in match if ex not in chosen)
     return sorted(chosen, key=lambda ex: ex.name)
+
+
+def _did_you_mean(name: str, known: list[Exercise]) -> str:
+    """`5_cnn`, `cnn` or `05-cnn` -> ": did you mean 05_cnn?"."""
+    names = [ex.name for ex in known]
+    by_topic = {ex.name.split("_", 1)[1]: ex.name for ex in known}
+    digits = name.split("_", 1)[0].lstrip("0")
+    guesses = [n for n in names if digits and n.split("_", 1)[0].lstrip("0") == digits]
+    guesses += [by_topic[t] for t in difflib.get_close_matches(name.lower(), list(by_topic), n=1, cutoff=0.6)]
+    guesses += difflib.get_close_matches(name.lower().replace("-", "_"), names, n=1, cutoff=0.6)
+    return f": did you mean {guesses[0]}?" if guesses else "."

@@ -14,17 +14,18 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch.utils.data import DataLoader, TensorDataset
+
+from grader.errors import DataError
+
+if TYPE_CHECKING:  # torch is imported where it is used: the batch's parent reads the checksums without it
+    import torch
+    from torch.utils.data import DataLoader
 
 DIGITS28_MEAN, DIGITS28_STD = 0.1307, 0.3081  # MNIST's, as the notes use them
 SHAPES10_MEAN, SHAPES10_STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
-
-
-class DataError(Exception):
-    """A data file is missing or does not match its checksum."""
 
 
 def data_dir() -> Path:
@@ -33,12 +34,17 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "datasets"
 
 
+def checksums(folder: Path | None = None) -> dict[str, str]:
+    """The data files `datasets/SHA256SUMS` lists (relative paths) and their SHA-256 digests."""
+    return dict(_checksums(Path(folder) if folder is not None else data_dir()))
+
+
 @functools.cache
 def _checksums(folder: Path) -> dict[str, str]:
     sums = folder / "SHA256SUMS"
     if not sums.is_file():
         raise DataError(f"{sums} is missing: is COURSE_DATA_DIR set to the course's datasets/ folder?")
-    pairs = (line.split("  ", 1) for line in sums.read_text().splitlines() if line.strip())
+    pairs = (line.split("  ", 1) for line in sums.read_text(encoding="utf-8").splitlines() if line.strip())
     return {name: digest for digest, name in pairs}
 
 
@@ -87,6 +93,8 @@ def digits28_root() -> Path:
 
 @functools.cache
 def _digits28(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     prefix = "digits28/MNIST/raw/" + ("train" if train else "t10k")
     images = read_idx(verified(f"{prefix}-images-idx3-ubyte"))
     labels = read_idx(verified(f"{prefix}-labels-idx1-ubyte"))
@@ -106,6 +114,8 @@ def digits28_loader(
     train: bool = True, batch_size: int = 64, flatten: bool = False, device: torch.device | str = "cpu", **kwargs
 ) -> DataLoader:
     """Batches of `digits28(train)`, shuffled when training; `device` puts the whole set there up front."""
+    from torch.utils.data import DataLoader, TensorDataset
+
     x, y = digits28(train)
     if flatten:
         x = x.reshape(len(x), -1)
@@ -127,7 +137,8 @@ def shapes10_root(train: bool = True) -> Path:
 
 
 @functools.cache
-def _shapes10(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+def _shapes10(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
     from PIL import Image
 
     root = shapes10_root(train)
@@ -139,25 +150,25 @@ def _shapes10(folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor, tu
                 images.append(np.asarray(image.convert("RGB")))
             labels.append(label)
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
-    return x, torch.tensor(labels), classes
+    return x, torch.tensor(labels)
 
 
 def shapes10(train: bool = True, normalize: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Images `(N, 3, 32, 32)` float32 in [0, 1] (normalised when asked) and labels, in ImageFolder order."""
-    images, labels, _ = _shapes10(data_dir(), train)
+    import torch
+
+    images, labels = _shapes10(data_dir(), train)
     x = images.float() / 255.0
     if normalize:
         x = (x - torch.tensor(SHAPES10_MEAN).view(1, 3, 1, 1)) / torch.tensor(SHAPES10_STD).view(1, 3, 1, 1)
     return x, labels.clone()
 
 
-def shapes10_classes() -> tuple[str, ...]:
-    return _shapes10(data_dir(), True)[2]
-
-
 # --- counting: 0/1 sequences of length 10 and their count of ones ---------------------------------------
 
 def counting(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """`X` of shape `(N, 10, 1)` float32 and `y` of shape `(N,)` float32, the number of ones in each row."""
+    import torch
+
     table = np.loadtxt(verified("counting/" + ("train" if train else "test") + ".csv"), delimiter=",")
     return torch.from_numpy(table[:, :-1]).float().unsqueeze(-1), torch.from_numpy(table[:, -1]).float()

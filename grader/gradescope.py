@@ -4,7 +4,8 @@
 
 Every check is one Gradescope test: its points, "passed" or "failed", its one-line message, and a
 visibility: public checks "visible", hidden checks "after_published" (students see them once the
-instructor publishes grades). A skipped check is listed with no points on offer. Also usable on a batch result, and to report that grading itself failed:
+instructor publishes grades). A hidden check's name and message stay hidden even then (an opaque id and its
+outcome) unless `--hidden-feedback message`. A skipped check is listed with no points on offer. Also usable on a batch result, and to report that grading itself failed:
 
     python -m grader.gradescope from-batch OUT/student.json /autograder/results/results.json
     python -m grader.gradescope failure /autograder/results/results.json "the grader stopped: ..."
@@ -17,31 +18,33 @@ import json
 import sys
 from pathlib import Path
 
-from grader.results import Report, write_json_atomic
+from grader.results import HIDDEN_FEEDBACK, Report, format_points, write_json_atomic
 
 PUBLIC, HIDDEN = "visible", "after_published"
 
 
-def results(report: Report) -> dict:
-    """The results.json document for `report` (hidden messages as `report.hidden_messages` says)."""
+def results(report: Report, hidden_feedback: str = "outcome") -> dict:
+    """The results.json document for `report`. With `hidden_feedback="outcome"` (the default) a hidden check is
+    listed by an opaque id with its points and outcome only; "message" shows its name and message too."""
     tests = []
-    for exercise in report.exercises:
-        for check in exercise.checks:
-            message = report.shown_message(check)
+    for exercise in report.to_dict(hidden_feedback)["exercises"]:
+        for check in exercise["checks"]:
+            outcome, message = check["outcome"], check["message"]
             # A skipped check (a GPU check without a GPU) offers no points, as in the report's totals.
-            status = "passed" if check.outcome in ("passed", "skipped") else "failed"
-            output = message if check.outcome in ("passed", "failed") else f"{check.outcome}: {message}"
+            status = "passed" if outcome in ("passed", "skipped") else "failed"
+            output = message if outcome in ("passed", "failed") else f"{outcome}: {message}".rstrip(": ")
             tests.append({
-                "name": f"{exercise.name}: {check.name}",
-                "score": check.points,
-                "max_score": 0.0 if check.outcome == "skipped" else check.max_points,
+                "name": f"{exercise['name']}: {check['id'].rsplit('::', 1)[-1]}",
+                "score": check["points"],
+                "max_score": 0.0 if outcome == "skipped" else check["max_points"],
                 "status": status,
                 "output": output,
-                "tags": [exercise.name] + (["hidden"] if check.hidden else []),
-                "visibility": HIDDEN if check.hidden else PUBLIC,
+                "tags": [exercise["name"]] + (["hidden"] if check["hidden"] else []),
+                "visibility": HIDDEN if check["hidden"] else PUBLIC,
             })
-    lines = [f"{report.total:g} / {report.max_total:g} points"]
-    lines += [f"{e.name}: {e.score:g} / {e.max_score:g} ({e.status})" for e in report.exercises]
+    lines = [f"{format_points(report.total)} / {format_points(report.max_total)} points"]
+    lines += [f"{e.name}: {format_points(e.score)} / {format_points(e.max_score)} ({e.status})" for e in report.exercises]
+    lines += report.notes
     lines.append(f"seed {report.seed}, device {report.device}")
     return {
         "score": report.total,
@@ -54,8 +57,8 @@ def results(report: Report) -> dict:
     }
 
 
-def write(report: Report, path: Path) -> None:
-    write_json_atomic(Path(path), results(report))
+def write(report: Report, path: Path, hidden_feedback: str = "outcome") -> None:
+    write_json_atomic(Path(path), results(report, hidden_feedback))
 
 
 def write_failure(path: Path, message: str) -> None:
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     convert = commands.add_parser("from-batch", help="results.json from a `grader batch` student file")
     convert.add_argument("student_json", type=Path)
     convert.add_argument("results_json", type=Path)
-    convert.add_argument("--hidden-feedback", choices=["message", "outcome"], default="message")
+    convert.add_argument("--hidden-feedback", choices=HIDDEN_FEEDBACK, default="outcome")
     failure = commands.add_parser("failure", help="results.json saying that grading failed")
     failure.add_argument("results_json", type=Path)
     failure.add_argument("message")
@@ -84,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"grader.gradescope: cannot read {args.student_json}: {error}", file=sys.stderr)
         return 2
-    report.hidden_messages = args.hidden_feedback == "message"
-    write(report, args.results_json)
+    write(report, args.results_json, args.hidden_feedback)
     return 0
 
 

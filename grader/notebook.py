@@ -10,7 +10,7 @@ A notebook made by `grader notebooks` starts with a setup cell and ends with one
 
 `check` builds the student module from the notebook's globals (what its code cells defined) and grades it
 with the very check files and plugin that `grader run` uses (same ids, seeds and points), through
-`runner.grade(..., modules=...)`. A check that does not pass raises `AssertionError` with the check's one-line
+`session.grade(..., modules=...)`. A check that does not pass raises `AssertionError` with the check's one-line
 message, so that nbgrader gives its cell 0 points. Hidden checks are named by an opaque id only.
 
 Where the course is: `$GRADER_COURSE_ROOT`, else the folder the `grader` package sits in (a checkout or a
@@ -22,7 +22,6 @@ student release installed with `pip install -e`). Settings, read from the kernel
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import re
 import sys
@@ -33,16 +32,17 @@ from pathlib import Path
 
 import grader
 from grader import checks as _checks  # noqa: F401  (binds the comparison functions before student code runs)
-from grader import course, runner
-from grader.course import CourseError
-from grader.results import CheckResult
+from grader import course, session
+from grader.course import CourseError, check_key
+from grader.errors import DataError, GraderError
+from grader.results import CheckResult, hidden_id
 
 ROOT_VARIABLE = "GRADER_COURSE_ROOT"
 ALIAS = "_grader_nb"  # the name test cells import this module as
 IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit"})
 
 
-class NotebookSetupError(RuntimeError):
+class NotebookSetupError(GraderError, RuntimeError):
     """The kernel cannot grade this notebook: no course, no data, or another grader version."""
 
 
@@ -67,10 +67,10 @@ def _data_problem() -> str | None:
     from grader import data
 
     folder = data.data_dir()
-    sums = folder / "SHA256SUMS"
-    if not sums.is_file():
-        return f"the course data is missing: no {sums} (set COURSE_DATA_DIR to the course's datasets/ folder)"
-    listed = [line.split("  ", 1)[1] for line in sums.read_text().splitlines() if "  " in line]
+    try:
+        listed = data.checksums(folder)
+    except DataError:
+        return f"the course data is missing: no {folder / 'SHA256SUMS'} (set COURSE_DATA_DIR to the course's datasets/ folder)"
     missing = [name for name in listed if not (folder / name).is_file()]
     if missing:
         return f"the course data in {folder} is incomplete: {len(missing)} files missing, e.g. {missing[0]}"
@@ -107,6 +107,7 @@ def ready(exercise: str, module: str | None = None) -> Path:
 def setup(exercise: str, module: str | None = None, grader_version: str | None = None) -> None:
     """The notebook's first cell: say what is wrong, loudly, before any check could silently score 0."""
     __tracebackhide__ = True
+    grader_cell(sys._getframe(1).f_globals)
     if grader_version is not None and grader_version != grader.__version__:
         raise NotebookSetupError(
             f"this notebook was made by grader {grader_version}, but this kernel has grader {grader.__version__} "
@@ -139,8 +140,8 @@ def notebook_source(namespace: dict) -> str:
     history = namespace.get("In")
     if not isinstance(history, list):
         return ""
-    cells = [text for text in history if isinstance(text, str) and text.strip() and not is_check_cell(text)
-             and f"{ALIAS}.setup(" not in text and _parses(text)]
+    cells = [text for index, text in enumerate(history) if isinstance(text, str) and text.strip()
+             and not _neutral(namespace, index) and _parses(text)]
     return "\n\n".join(cells) + "\n"
 
 
@@ -187,27 +188,27 @@ class Settings:
         return cls(int(seed) if seed else None, device, feedback)
 
 
-def check_key(result_id: str) -> str:
-    """`exercises/05_cnn/test_cnn.py::test_x[1-0]` -> `test_cnn.py::test_x[1-0]` (what a cell names)."""
-    file, sep, rest = result_id.partition("::")
-    return Path(file).name + sep + rest
+def grader_cell(namespace: dict) -> None:
+    """Remember that the cell running now is one of ours (the setup or a check cell): it changes nothing the
+    notebook defines, so it is left out of the notebook's code and does not make earlier results stale."""
+    index = _cell_index(namespace)
+    if index >= 0:
+        _GRADER_CELLS.setdefault(id(namespace), set()).add(index)
 
 
-def hidden_id(exercise: str, key: str) -> str:
-    """The opaque name of a hidden check in a notebook: it tells nothing about the check."""
-    return hashlib.sha256(f"{exercise}/{key}".encode()).hexdigest()[:12]
+def _neutral(namespace: dict, index: int) -> bool:
+    """Cell `index` of the input history cannot have changed what the notebook defines: one of ours, or one
+    with no statement at all (a released hidden check's comment)."""
+    if index in _GRADER_CELLS.get(id(namespace), set()):
+        return True
+    source = namespace["In"][index]
+    try:
+        return isinstance(source, str) and not ast.parse(source).body
+    except SyntaxError:
+        return False
 
 
-_CHECK_LINE = re.compile(
-    rf"^(from grader import notebook as {ALIAS}|{ALIAS}\.check\(\s*\"[\w]+\"\s*,\s*(hidden=)?\"[^\"]*\"\s*\))$"
-)
-
-
-def is_check_cell(source: str) -> bool:
-    """A cell that only runs checks, or nothing at all (a released hidden check's comment): running it cannot
-    have changed what the notebook defines."""
-    lines = [line.strip() for line in source.splitlines()]
-    return all(_CHECK_LINE.match(line) for line in lines if line and not line.startswith("#"))
+_GRADER_CELLS: dict[int, set[int]] = {}  # id(namespace) -> indices in `In` of the cells that called us
 
 
 @dataclass
@@ -235,7 +236,7 @@ def _still_valid(run: _Run, namespace: dict, settings: Settings) -> bool:
     now = _cell_index(namespace)
     if not isinstance(history, list) or now < run.cell:
         return False
-    return all(isinstance(history[i], str) and is_check_cell(history[i]) for i in range(run.cell, now + 1))
+    return all(_neutral(namespace, i) for i in range(run.cell, now + 1))
 
 
 def run_checks(exercise: str, namespace: dict, *, hidden: bool,
@@ -259,9 +260,9 @@ def run_checks(exercise: str, namespace: dict, *, hidden: bool,
         path.parent.mkdir()
         path.write_text(notebook_source(namespace), encoding="utf-8")
         module.__file__ = str(path)
-        report = runner.grade(root, [ex], submission=Path(submission), seed=settings.seed, device=settings.device,
+        report = session.grade(root, [ex], submission=Path(submission), seed=settings.seed, device=settings.device,
                               hidden=hidden, modules={ex.name: module})
-    results = {check_key(c.id): c for e in report.exercises for c in e.checks}
+    results = {check_key(c.id): c for c in report.checks}
     _RUNS[(exercise, hidden)] = _Run(root, id(namespace), settings, _cell_index(namespace), results)
     return results
 
@@ -274,6 +275,7 @@ def check(exercise: str, name: str | None = None, *, hidden: str | None = None, 
         raise TypeError("check() takes a check name or hidden=ID, not both")
     if namespace is None:
         namespace = sys._getframe(1).f_globals
+    grader_cell(namespace)
     settings = Settings.from_environment()
     results = run_checks(exercise, namespace, hidden=hidden is not None, settings=settings)
     if hidden is None:

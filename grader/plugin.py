@@ -1,16 +1,20 @@
-"""The grader's pytest plugin (entry point `pytest11: grader`).
+"""The grader's pytest plugin. It is active only inside a course: the course's pytest configuration loads it
+(`addopts = "-p grader.plugin"` in its pyproject.toml), and so does every session `grader.session` builds.
 
 It decides what is graded (exercises/, solutions/ or a submission), seeds every check from the base seed
-and the check's id, gives each check points, a visibility and a time limit, and turns every way a check
-can end into one of the outcomes passed, failed, error, timeout or skipped, with a one-line reason.
+and the check's id, gives each check its points, visibility and time limit (`grader.metadata`), and turns
+every way a check can end into one of the outcomes passed, failed, error, timeout or skipped, with a
+one-line reason (`--tb=long` adds the student's own frames).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import random
 import re
+import signal
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,29 +25,40 @@ import torch
 
 from grader import checks
 from grader.checks import CheckFailed
-from grader.course import EXERCISE_NAME, is_hidden, student_module_name
-from grader.results import CheckResult
+from grader.course import EXERCISE_NAME, exercise_of, in_exercise, is_hidden, student_module_name
+from grader.metadata import CUDA_SKIP, CheckMeta
+from grader.results import CheckResult, Report
 from grader.student import ModuleLoader, StudentCodeError, Target, innermost_student_frame
 
 DEFAULT_SEED = 0
 DEFAULT_TIMEOUT = 60.0
 DEVICES = ("cpu", "cuda", "auto")
+# pytest-timeout's timer: SIGALRM where the platform has it; a timer thread elsewhere (Windows).
+TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
+META = pytest.StashKey[CheckMeta]()
+THRESHOLDS = pytest.StashKey[list]()
 
 
 class Grading:
     """One grading session: registered as a plugin object by `pytest_configure`, it holds the results."""
 
-    def __init__(self, target: Target, seed: int, device: torch.device, timeout: float):
+    def __init__(self, config: pytest.Config, target: Target, seed: int, device: torch.device, timeout: float):
+        self.config = config
         self.target = target
         self.seed = seed
         self.device = device
         self.timeout = timeout
         self.loader = ModuleLoader(target)
+        self.collected: dict[str, CheckMeta] = {}  # by check id, in collection order
         self.results: list[CheckResult] = []
         self._running: dict[str, CheckResult] = {}
 
     def seed_of(self, item: pytest.Item) -> int:
         return check_seed(self.seed, item.nodeid)
+
+    def report(self) -> Report:
+        return Report.from_checks(self.target.label, self.seed, self.device.type, self.results,
+                                  notes=list(self.loader.notes))
 
     def pytest_report_header(self) -> str:
         return f"grader: target={self.target.label}, seed={self.seed} (replay with --seed {self.seed}), device={self.device.type}"
@@ -52,10 +67,14 @@ class Grading:
         for item in items:
             if not in_exercise(Path(item.path)):
                 continue  # the grader's own tests are not graded checks
-            if item.get_closest_marker("timeout") is None:
-                item.add_marker(pytest.mark.timeout(self.timeout, method="signal"))
-            if item.get_closest_marker("cuda") is not None and self.device.type != "cuda":
-                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU: grade with --device cuda on a machine with one"))
+            meta = CheckMeta.of(item)
+            meta = dataclasses.replace(meta, limit=meta.timeout or self.timeout)
+            item.stash[META] = meta
+            self.collected[meta.id] = meta
+            # The marker pytest-timeout reads: the check's own limit, or the course's.
+            item.add_marker(pytest.mark.timeout(meta.limit, method=TIMEOUT_METHOD))
+            if meta.cuda and self.device.type != "cuda":
+                item.add_marker(pytest.mark.skip(reason=CUDA_SKIP))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -79,13 +98,11 @@ class Grading:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        marker = item.get_closest_marker("points")
-        report.grader_points = float(marker.args[0]) if marker else 1.0
         report.grader_thresholds = item.stash.get(THRESHOLDS, [])
         if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
             report.grader_outcome, message = explain(call.excinfo, item, self.loader)
-            if in_exercise(Path(item.path)):  # other tests (the grader's own) keep pytest's full report
-                report.longrepr = OneLineRepr(message, item)
+            if META in item.stash:  # other tests (the grader's own) keep pytest's full report
+                report.longrepr = OneLineRepr(message, item, self._student_frames(call.excinfo))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -93,12 +110,13 @@ class Grading:
         result = self._running.get(report.nodeid)
         if result is None:
             path = Path(report.fspath)
+            meta = self.collected.get(report.nodeid)
             result = self._running[report.nodeid] = CheckResult(
                 id=report.nodeid,
                 exercise=exercise_of(path),
                 outcome="passed",
                 points=0.0,
-                max_points=getattr(report, "grader_points", 1.0),
+                max_points=meta.points if meta else 0.0,
                 hidden=is_hidden(path),
             )
         result.duration += report.duration
@@ -109,7 +127,10 @@ class Grading:
             result.outcome = getattr(report, "grader_outcome", "failed")
             if report.when != "call" and result.outcome == "failed":
                 result.outcome = "error"
-            result.message = str(report.longrepr) if isinstance(report.longrepr, OneLineRepr) else _first_line_of(report)
+            if isinstance(report.longrepr, OneLineRepr):
+                result.message, result.traceback = report.longrepr.message, report.longrepr.student_frames
+            else:
+                result.message = _first_line_of(report)
         if report.when == "teardown":
             del self._running[report.nodeid]
             if result.outcome == "passed":
@@ -127,16 +148,30 @@ class Grading:
                 )
             )
 
+    def _student_frames(self, excinfo: pytest.ExceptionInfo) -> str:
+        """With --tb=long or --full-trace: the traceback's frames in student code, nothing of the grader's."""
+        option = self.config.option
+        if option.tbstyle not in ("long", "native") and not option.fulltrace:
+            return ""
+        files = self.loader.files
+        frames = excinfo.traceback.filter(lambda entry: str(entry.path) in files)
+        if not len(frames):
+            return ""
+        shown = pytest.ExceptionInfo.from_exc_info((excinfo.type, excinfo.value, excinfo.tb))
+        shown.traceback = frames
+        return str(shown.getrepr(style="long", chain=False, funcargs=False, truncate_locals=True))
+
 
 GRADING = pytest.StashKey[Grading]()
-THRESHOLDS = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader", "course grading")
     group.addoption("--solutions", action="store_true", help="grade the reference solutions/ instead of exercises/")
     group.addoption(
-        "--submission", metavar="DIR", help="grade a student's copy of exercises/ (only the student modules are used)"
+        "--submission", metavar="DIR",
+        help="grade a student's copy of exercises/ in this process (only the student modules are used; "
+             "untrusted code: use `grader run --submission`, which sandboxes it)",
     )
     group.addoption("--seed", type=int, metavar="N", help=f"base seed of every check (ini: grader_seed, {DEFAULT_SEED})")
     group.addoption("--device", choices=DEVICES, help="device the checks run on (ini: grader_device, cpu)")
@@ -163,7 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
         target = Target("exercises", root / "exercises")
     seed = config.getoption("seed")
     seed = int(config.getini("grader_seed")) if seed is None else seed
-    grading = Grading(target, seed, _resolve_device(config), float(config.getini("grader_timeout")))
+    grading = Grading(config, target, seed, _resolve_device(config), float(config.getini("grader_timeout")))
     config.stash[GRADING] = grading
     config.pluginmanager.register(grading, "grader-session")
     _make_deterministic()
@@ -241,17 +276,6 @@ def seed(request: pytest.FixtureRequest) -> int:
     return request.config.stash[GRADING].seed_of(request.node)
 
 
-def in_exercise(path: Path) -> bool:
-    return any(EXERCISE_NAME.match(part) for part in path.parts[:-1])
-
-
-def exercise_of(path: Path) -> str:
-    for part in reversed(path.parts[:-1]):
-        if EXERCISE_NAME.match(part):
-            return part
-    return path.parent.name
-
-
 def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         return report.longrepr[2].removeprefix("Skipped: ")
@@ -325,17 +349,22 @@ def _first_line(error: BaseException) -> str:
 
 
 class OneLineRepr:
-    """A failure shown as its one-line reason instead of a traceback into grader code."""
+    """A failure shown as its one-line reason instead of a traceback into grader code; the student's own
+    frames follow it when they were asked for (`--tb=long`)."""
 
-    def __init__(self, message: str, item: pytest.Item):
+    def __init__(self, message: str, item: pytest.Item, student_frames: str = ""):
         self.message = message
+        self.student_frames = student_frames
         self.reprcrash = _Crash(message, str(item.path), item.location[1] or 0)
 
     def toterminal(self, tw) -> None:
+        if self.student_frames:
+            for line in self.student_frames.splitlines():
+                tw.line(line)
         tw.line(self.message, red=True, bold=True)
 
     def __str__(self) -> str:
-        return self.message
+        return f"{self.student_frames}\n{self.message}" if self.student_frames else self.message
 
 
 @dataclass

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from grader.course import check_key
+
 OUTCOMES = ("passed", "failed", "error", "timeout", "skipped", "crashed")  # crashed: the grading process died (batch)
+
+
+HIDDEN_FEEDBACK = ("outcome", "message")  # what an export shows of a hidden check; "outcome" is the default
+MAX_MESSAGE = 2000  # characters of a message kept from an untrusted source
 
 
 @dataclass
@@ -22,10 +29,46 @@ class CheckResult:
     message: str = ""
     duration: float = 0.0
     thresholds: list[dict] = field(default_factory=list)  # from expect_at_least / expect_at_most
+    traceback: str = ""  # the student's own frames of the failure, when asked for (--tb=long, grader run -v)
 
     @property
     def name(self) -> str:
         return self.id.rsplit("::", 1)[-1]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["duration"] = round(self.duration, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict, exercise: str | None = None) -> CheckResult:
+        """A result read from JSON that is not trusted to be well formed (a grading process's message, a file):
+        every field is checked, and a malformed one raises ValueError, TypeError or KeyError."""
+        outcome = str(data["outcome"])
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        max_points, points = float(data["max_points"]), float(data["points"])
+        if not 0 <= points <= max_points:
+            raise ValueError(f"points {points} outside 0..{max_points}")
+        thresholds = data.get("thresholds") or []
+        if not isinstance(thresholds, list):
+            raise TypeError("thresholds must be a list")
+        return cls(
+            id=str(data["id"]), exercise=str(data["exercise"] if exercise is None else exercise), outcome=outcome,
+            points=points, max_points=max_points, hidden=bool(data["hidden"]),
+            message=str(data.get("message", ""))[:MAX_MESSAGE], duration=float(data.get("duration", 0.0)),
+            thresholds=[dict(t) for t in thresholds][:50], traceback=str(data.get("traceback", ""))[:MAX_MESSAGE * 4],
+        )
+
+
+def format_points(value: float) -> str:
+    """How points are written everywhere: `7`, `2.5`."""
+    return f"{float(value):g}"
+
+
+def hidden_id(exercise: str, key: str) -> str:
+    """The opaque name of a hidden check (`key` as `CheckMeta.key`) where its real name must not show."""
+    return hashlib.sha256(f"{exercise}/{key}".encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -68,7 +111,12 @@ class Report:
     seed: int
     device: str
     exercises: list[ExerciseResult] = field(default_factory=list)
-    hidden_messages: bool = True  # False: a failing hidden check says only that it failed
+    lang: str = "en"  # the language of the messages
+    notes: list[str] = field(default_factory=list)  # one line each: what the grading run wants the reader to know
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return [c for e in self.exercises for c in e.checks]
 
     @property
     def total(self) -> float:
@@ -80,28 +128,30 @@ class Report:
 
     @property
     def all_passed(self) -> bool:
-        checks = [c for e in self.exercises for c in e.checks]
+        checks = self.checks
         return bool(checks) and all(c.outcome in ("passed", "skipped") for c in checks)
 
     @classmethod
-    def from_checks(cls, target: str, seed: int, device: str, checks: list[CheckResult], **kw) -> "Report":
+    def from_checks(cls, target: str, seed: int, device: str, checks: list[CheckResult], **kw) -> Report:
         by_name: dict[str, ExerciseResult] = {}
         for check in checks:
             by_name.setdefault(check.exercise, ExerciseResult(check.exercise)).checks.append(check)
         return cls(target, seed, device, [by_name[n] for n in sorted(by_name)], **kw)
 
-    def shown_message(self, check: CheckResult) -> str:
-        if check.hidden and not self.hidden_messages and check.outcome != "passed":
-            return f"hidden check {check.outcome}"
-        return check.message
-
-    def to_dict(self) -> dict:
+    def to_dict(self, hidden_feedback: str = "message") -> dict:
+        """The `--json` schema. With `hidden_feedback="outcome"` a hidden check keeps its points and outcome,
+        but its name and message are replaced by an opaque id (what students may be shown)."""
+        if hidden_feedback not in HIDDEN_FEEDBACK:
+            raise ValueError(f"hidden_feedback {hidden_feedback!r}: choose {' or '.join(HIDDEN_FEEDBACK)}")
         return {
             "target": self.target,
             "seed": self.seed,
             "device": self.device,
+            "lang": self.lang,
+            "hidden_feedback": hidden_feedback,
             "total": self.total,
             "max_total": self.max_total,
+            "notes": list(self.notes),
             "exercises": [
                 {
                     "name": e.name,
@@ -109,27 +159,29 @@ class Report:
                     "max_score": e.max_score,
                     "status": e.status,
                     "duration": round(e.duration, 3),
-                    "checks": [
-                        {**_check_dict(c), "message": self.shown_message(c)} for c in e.checks
-                    ],
+                    "checks": [_shown(c, hidden_feedback) for c in e.checks],
                 }
                 for e in self.exercises
             ],
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Report":
+    def from_dict(cls, data: dict) -> Report:
+        """The inverse of `to_dict`, for JSON that is not trusted (raises ValueError, TypeError or KeyError)."""
         exercises = [
-            ExerciseResult(e["name"], [CheckResult(exercise=e["name"], **c) for c in e["checks"]])
+            ExerciseResult(str(e["name"]), [CheckResult.from_dict(c, exercise=str(e["name"])) for c in e["checks"]])
             for e in data["exercises"]
         ]
-        return cls(data["target"], data["seed"], data["device"], exercises)
+        notes = [str(note) for note in data.get("notes", [])]
+        return cls(str(data["target"]), int(data["seed"]), str(data["device"]), exercises,
+                   lang=str(data.get("lang", "en")), notes=notes)
 
 
-def _check_dict(check: CheckResult) -> dict:
-    data = asdict(check)
-    del data["exercise"]
-    data["duration"] = round(check.duration, 3)
+def _shown(check: CheckResult, hidden_feedback: str) -> dict:
+    data = check.to_dict()
+    if check.hidden and hidden_feedback == "outcome":
+        opaque = hidden_id(check.exercise, check_key(check.id))
+        data.update(id=f"{check.exercise}::hidden-{opaque}", message="", thresholds=[], traceback="")
     return data
 
 

@@ -1,63 +1,93 @@
-"""The rich scoreboard, and the progress bar shown while checks run."""
+"""The rich scoreboard, and the progress shown while checks run.
+
+Readable at 80 columns: columns wrap, names are never cut. On a console that cannot show the marks (a GBK
+console on Windows), plain ASCII marks are used. Without a terminal (CI, a pipe), progress is plain lines.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import threading
+import time
+from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import Report
+from grader.metadata import CheckMeta
+from grader.results import CheckResult, Report, format_points
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim", "crashed": "red"}
 MARK = {"passed": "✔", "failed": "✘", "error": "!", "timeout": "⏱", "skipped": "–", "crashed": "‼"}
+ASCII_MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T", "skipped": "-", "crashed": "!!"}
+HEARTBEAT = 15.0  # seconds between "still running" lines without a terminal
 
 
-def render(report: Report, console: Console) -> None:
+def marks(console: Console) -> dict[str, str]:
+    """The outcome marks this console can print."""
+    try:
+        "".join(MARK.values()).encode(console.encoding)
+        return MARK
+    except (UnicodeEncodeError, LookupError):
+        return ASCII_MARK
+
+
+def render(report: Report, console: Console, verbose: bool = False) -> None:
+    mark = marks(console)
     table = Table(title=f"Scoreboard: {report.target}", title_justify="left", show_footer=True)
-    table.add_column("exercise", footer="total")
+    table.add_column("exercise", footer="total", overflow="fold")
     table.add_column("checks passed", justify="right", footer=_checks_footer(report))
-    table.add_column("points", justify="right", footer=f"{_num(report.total)} / {_num(report.max_total)}")
+    table.add_column("points", justify="right", footer=points_of(report.total, report.max_total))
     table.add_column("time", justify="right", footer=f"{sum(e.duration for e in report.exercises):.1f} s")
     table.add_column("status", footer=_percent(report))
     for ex in report.exercises:
-        style = STATUS_STYLE[ex.status]
         table.add_row(
             ex.name,
             f"{ex.passed} / {len(ex.checks)}",
-            f"{_num(ex.score)} / {_num(ex.max_score)}",
+            points_of(ex.score, ex.max_score),
             f"{ex.duration:.1f} s",
-            Text(f"{MARK[ex.status]} {ex.status}", style=style),
+            Text(f"{mark[ex.status]} {ex.status}", style=STATUS_STYLE[ex.status]),
         )
     console.print(table)
-    failing = [(ex.name, c) for ex in report.exercises for c in ex.checks if c.outcome not in ("passed", "skipped")]
+    failing = [c for c in report.checks if c.outcome not in ("passed", "skipped")]
     if failing:
         console.print(Text("Checks that did not pass", style="bold"))
-        for exercise, check in failing:
-            line = Text(f"  {MARK[check.outcome]} ", style=STATUS_STYLE[check.outcome])
-            line.append(f"{exercise} {check.name}", style="bold")
-            if check.hidden:
-                line.append(" [hidden]", style="magenta")
-            line.append(f" ({_num(check.max_points)} pt): ")
-            line.append(report.shown_message(check))
-            console.print(line)
-    skipped = [c for ex in report.exercises for c in ex.checks if c.outcome == "skipped"]
+        for check in failing:
+            console.print(_failure_line(check, mark))
+            if verbose and check.traceback:
+                console.print(Text(check.traceback, style="dim"))
+    skipped = [c for c in report.checks if c.outcome == "skipped"]
     if skipped:
         console.print(Text(f"{len(skipped)} check(s) skipped: {skipped[0].message}", style="dim"))
+    for note in report.notes:
+        console.print(Text(note, style="yellow"))
     console.print(
         Text.assemble(
             ("Total ", "bold"),
-            (f"{_num(report.total)} / {_num(report.max_total)} points ({_percent(report)})", "bold"),
+            (f"{points_of(report.total, report.max_total)} points ({_percent(report)})", "bold"),
             f"   seed {report.seed} (replay: --seed {report.seed})   device {report.device}   target {report.target}",
         )
     )
 
 
+def _failure_line(check: CheckResult, mark: dict[str, str]) -> Text:
+    line = Text(f"  {mark[check.outcome]} ", style=STATUS_STYLE[check.outcome])
+    line.append(f"{check.exercise} {check.name}", style="bold")
+    if check.hidden:
+        line.append(" [hidden]", style="magenta")
+    line.append(f" ({format_points(check.max_points)} pt): ")
+    line.append(check.message)
+    return line
+
+
+def points_of(score: float, max_score: float) -> str:
+    return f"{format_points(score)} / {format_points(max_score)}"
+
+
 def _checks_footer(report: Report) -> str:
-    checks = [c for ex in report.exercises for c in ex.checks]
+    checks = report.checks
     return f"{sum(c.outcome == 'passed' for c in checks)} / {len(checks)}"
 
 
@@ -65,24 +95,71 @@ def _percent(report: Report) -> str:
     return f"{100 * report.total / report.max_total:.0f}%" if report.max_total else "-"
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
+# --- progress ------------------------------------------------------------------------------------------------
+
+class _Running:
+    """The check that runs now, shared between the grading thread and the display."""
+
+    def __init__(self) -> None:
+        self.meta: CheckMeta | None = None
+        self.started = 0.0
+
+    def start(self, meta: CheckMeta) -> None:
+        self.meta, self.started = meta, time.monotonic()
+
+    def describe(self) -> str:
+        meta = self.meta
+        if meta is None:
+            return ""
+        elapsed = time.monotonic() - self.started
+        limit = f" of {meta.limit:g} s" if meta.limit else ""
+        return f"{meta.exercise} {meta.id.rsplit('::', 1)[-1]} ({elapsed:.0f} s{limit})"
+
+
+class _RunningColumn(ProgressColumn):
+    def __init__(self, running: _Running):
+        super().__init__()
+        self.running = running
+
+    def render(self, task) -> Text:
+        return Text(self.running.describe(), style="cyan", overflow="ellipsis", no_wrap=True)
 
 
 @contextlib.contextmanager
-def progress(console: Console, label: str) -> Iterator[tuple]:
-    """A progress bar with ETA; yields (on_total, on_check) callbacks for `runner.grade`."""
-    columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+def progress(console: Console, label: str) -> Iterator[tuple[Callable, Callable, Callable]]:
+    """Progress while checks run; yields the (on_total, on_start, on_check) callbacks of `session.grade`.
+
+    On a terminal: a bar, then the running check with its elapsed time and limit. Otherwise: a line per
+    exercise as it starts, and a "still running" line for a check that takes long."""
+    running = _Running()
+    if not console.is_terminal:
+        yield from _plain_progress(console, label, running)
+        return
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
+               _RunningColumn(running))
+    with Progress(*columns, console=console, transient=True, refresh_per_second=4) as bar:
         task = bar.add_task(label, total=None)
+        yield (lambda n: bar.update(task, total=n)), running.start, (lambda result: bar.advance(task))
 
-        def on_total(n: int) -> None:
-            bar.update(task, total=n)
 
-        def on_check(nodeid: str) -> None:
-            bar.update(task, advance=1, description=f"{label} {nodeid.split('/')[-2] if '/' in nodeid else ''}")
+def _plain_progress(console: Console, label: str, running: _Running):
+    seen: set[str] = set()
+    done = threading.Event()
 
-        yield on_total, on_check
+    def on_start(meta: CheckMeta) -> None:
+        running.start(meta)
+        if meta.exercise not in seen:
+            seen.add(meta.exercise)
+            console.print(f"{label} {meta.exercise}", highlight=False)
+
+    def heartbeat() -> None:
+        while not done.wait(HEARTBEAT):
+            if running.meta is not None and time.monotonic() - running.started >= HEARTBEAT:
+                console.print(f"still running: {running.describe()}", highlight=False)
+
+    watcher = threading.Thread(target=heartbeat, name="grader-progress", daemon=True)
+    watcher.start()
+    try:
+        yield (lambda n: None), on_start, (lambda result: None)
+    finally:
+        done.set()

@@ -47,7 +47,7 @@ TITLES = {
     6: "the release holds nothing hidden",
 }
 
-Progress = Callable[[str], ContextManager[tuple]]  # label -> (on_total, on_check), as scoreboard.progress
+Progress = Callable[[str], ContextManager[tuple]]  # label -> (on_total, on_start, on_check), as scoreboard.progress
 
 
 @dataclass
@@ -125,7 +125,7 @@ class SelfCheck:
 
 @contextlib.contextmanager
 def _no_progress(label: str) -> Iterator[tuple]:
-    yield None, None
+    yield None, None, None
 
 
 def run(
@@ -150,10 +150,11 @@ def run(
     started = time.perf_counter()
 
     def grade(label: str, **kw) -> Report:
-        with progress(label) as (on_total, on_check):
-            from grader import runner  # imports torch: not needed to parse the command line
+        with progress(label) as (on_total, on_start, on_check):
+            from grader import session  # imports torch: not needed to parse the command line
 
-            return runner.grade(root, chosen, device=device, on_total=on_total, on_check=on_check, **kw)
+            return session.grade(root, chosen, device=device, on_total=on_total, on_start=on_start, on_check=on_check,
+                                 **kw)
 
     points = {n: Point(n, TITLES[n]) for n in TITLES}
     with _timed(points[1]):

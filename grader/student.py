@@ -7,6 +7,8 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.intake import CELL, CELLS_MARKER
+
 
 class StudentCodeError(Exception):
     """The student's module cannot be used at all (missing, syntax error, raises on import)."""
@@ -53,6 +55,7 @@ class ModuleLoader:
         self.target = target
         self._modules: dict[Path, types.ModuleType | StudentCodeError] = {}
         self._preloaded_files: set[str] = set()
+        self.notes: list[str] = []  # what loading wants the reader of the results to know, one line each
 
     @property
     def files(self) -> set[str]:
@@ -86,7 +89,8 @@ class ModuleLoader:
             raise StudentCodeError(f"{shown} is missing from {self.target.label}")
         try:
             source = path.read_bytes()
-            code = compile(source, str(path), "exec", dont_inherit=True)
+            cells = source.startswith(CELLS_MARKER.encode())
+            code = None if cells else compile(source, str(path), "exec", dont_inherit=True)
         except SyntaxError as error:
             raise StudentCodeError(f"{shown} line {error.lineno}: {type(error).__name__}: {error.msg}") from None
         except (OSError, ValueError) as error:
@@ -95,6 +99,9 @@ class ModuleLoader:
         module.__file__ = str(path)
         # Registered under its plain name so that pickling a student's class works as when they run it.
         sys.modules[module_name] = module
+        if cells:
+            self._run_cells(source.decode("utf-8", errors="replace"), path, shown, module)
+            return module
         try:
             exec(code, module.__dict__)
         except BaseException as error:  # SystemExit and KeyboardInterrupt from student code included
@@ -106,6 +113,22 @@ class ModuleLoader:
                 f"{shown}{line}: importing it raised {type(error).__name__}: {_first_line(error)}"
             ) from None
         return module
+
+    def _run_cells(self, source: str, path: Path, shown: str, module: types.ModuleType) -> None:
+        """A module made from a notebook (`grader.intake.notebook_module`): each cell runs on its own, and one
+        that raises is skipped, as nbgrader does; what it raised becomes a note."""
+        lines = source.splitlines(keepends=True)
+        starts = [i for i, line in enumerate(lines) if line.startswith(CELL)] + [len(lines)]
+        for number, (start, end) in enumerate(zip(starts, starts[1:]), 1):
+            try:
+                # Padded with blank lines so that line numbers are the file's.
+                code = compile("\n" * start + "".join(lines[start:end]), str(path), "exec", dont_inherit=True)
+                exec(code, module.__dict__)
+            except BaseException as error:
+                if isinstance(error, KeyboardInterrupt) and not _raised_in(error, str(path)):
+                    raise
+                self.notes.append(f"{shown}: notebook cell {number} (line {start + 1}) raised "
+                                  f"{type(error).__name__}: {_first_line(error)}; it was skipped, as nbgrader does")
 
 
 def _raised_in(error: BaseException, file: str) -> bool:

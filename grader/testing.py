@@ -5,25 +5,40 @@ from __future__ import annotations
 import itertools
 import sys
 from pathlib import Path
+from typing import Sequence
 
-from grader import course, runner
+from grader import course, session
 from grader.results import Report
 
 _counter = itertools.count()
 
 
-def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, str], seed: int | None = None) -> Report:
-    """Grade solutions/<exercise> with each `(old, new)` edit applied (each `old` must occur) as a submission."""
+def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, str], seed: int | None = None,
+                 checks: Sequence[str] | None = None) -> Report:
+    """Grade solutions/<exercise> with each `(old, new)` edit applied (each `old` must occur) as a submission.
+
+    `checks` (check names, as `test_conv2d_values`, parametrised cases included) runs only those checks:
+    the ones that should catch the mistake."""
     ex = course.select(root, [exercise])[0]
-    source = (root / "solutions" / ex.name / f"{ex.module}.py").read_text()
+    source = (root / "solutions" / ex.name / f"{ex.module}.py").read_text(encoding="utf-8")
     for old, new in edits:
         if old not in source:
             raise AssertionError(f"mutation target not found in the solution of {ex.name}: {old!r}")
         source = source.replace(old, new)
     submission = workdir / f"mutant-{next(_counter)}"
     (submission / ex.name).mkdir(parents=True)
-    (submission / ex.name / f"{ex.module}.py").write_text(source)
-    return runner.grade(root, [ex], submission=submission, seed=seed)
+    (submission / ex.name / f"{ex.module}.py").write_text(source, encoding="utf-8")
+    node_ids = None
+    if checks is not None:
+        node_ids = [f"{file.relative_to(root).as_posix()}::{name}" for file in ex.check_files
+                    for name in checks if _defines(file, name)]
+        if not node_ids:
+            raise AssertionError(f"none of the checks {list(checks)} is in {ex.name}")
+    return session.grade(root, [ex], submission=submission, seed=seed, node_ids=node_ids)
+
+
+def _defines(check_file: Path, name: str) -> bool:
+    return f"def {name}(" in check_file.read_text(encoding="utf-8")
 
 
 def failed_checks(report: Report) -> set[str]:

@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
-addopts = "--import-mode=importlib -p no:cacheprovider"
+addopts = "--import-mode=importlib -p no:cacheprovider -p grader.plugin"
 """
 
 STUB = '''\

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import runner
-from grader.batch import Limits, grade_batch, intake, store
+from grader import session
+from grader import intake
+from grader.batch import Limits, grade_batch, store
 from grader.commands.batch import batch
 from grader.course import CourseError, select
 from grader.results import Report
@@ -182,14 +183,17 @@ def test_only_contract_modules_are_taken(graded):
     subs, out, _ = graded
     assert not TRAP_MARKER.exists(), TRAP_MARKER.read_text()
     assert not (subs.parent / "escaped.py").exists() and not (subs / "escaped.py").exists()
-    assert "wrapping folder alice/" in " ".join(result(out, "zip_wrapped")["intake_notes"])
-    assert result(out, "missing_module")["intake_notes"] == ["no student module found (expected e.g. 05_cnn/cnn.py)"]
+    assert "wrapping folder alice/" in " ".join(result(out, "zip_wrapped")["notes"])
+    assert result(out, "missing_module")["notes"] == [
+        "found 05_cnn/CNN.py, but the module must be named 05_cnn/cnn.py exactly (names are case-sensitive)",
+        "no student module found: it holds 05_cnn; expected e.g. 05_cnn/cnn.py (or cnn.py, or a notebook "
+        "05_cnn.ipynb)"]
 
 
 def test_batch_verdicts_equal_in_process_grading(graded):
     subs, out, _ = graded
     exercises = select(ROOT, ["05_cnn"])
-    direct = runner.grade(ROOT, exercises, submission=subs / "solution_untrained")
+    direct = session.grade(ROOT, exercises, submission=subs / "solution_untrained")
     batch = Report.from_dict(result(out, "solution_untrained"))
     def verdicts(report):
         return [(c.id, c.outcome, c.points, c.message) for e in report.exercises for c in e.checks]
@@ -360,7 +364,7 @@ def test_zip_intake_refuses_what_is_unsafe(tmp_path):
         info.external_attr = (0o120777 << 16)
         archive.writestr(info, "/etc/passwd")
     assert intake.read(link, CONTRACT).modules == {}
-    deep = _zip(tmp_path / "deep.zip", {"x/y/05_cnn/cnn.py": "x = 1", "05_cnn/other.py": "y = 1"})
+    deep = _zip(tmp_path / "deep.zip", {"x/y/z/05_cnn/cnn.py": "x = 1", "05_cnn/other.py": "y = 1"})
     assert intake.read(deep, CONTRACT).modules == {}
     good = _zip(tmp_path / "good.zip", {"05_cnn/cnn.py": "x = 1", "05_cnn/conftest.py": "boom", "setup.py": "boom"})
     assert intake.read(good, CONTRACT).modules == {"05_cnn/cnn.py": b"x = 1"}

@@ -54,12 +54,18 @@ def test_json_is_the_same_run_after_run(toy):
     assert outcomes("a.json") == outcomes("b.json")
 
 
-def test_hidden_feedback_outcome_hides_messages(toy, capsys):
-    assert grader("all", "--hidden-feedback", "outcome", "--json", "h.json") == 1
-    checks = [c for e in json.loads(Path("h.json").read_text())["exercises"] for c in e["checks"]]
-    assert all(c["message"] == "hidden check failed" for c in checks if c["hidden"])
+def test_exports_hide_hidden_checks_unless_asked(toy, capsys):
+    assert grader("all", "--json", "h.json") == 1
+    data = json.loads(Path("h.json").read_text())
+    assert data["hidden_feedback"] == "outcome"
+    checks = [c for e in data["exercises"] for c in e["checks"]]
+    hidden = [c for c in checks if c["hidden"]]
+    assert hidden and all(c["message"] == "" and "::hidden-" in c["id"] and "test_" not in c["id"] for c in hidden)
     assert all("not implemented yet" in c["message"] for c in checks if not c["hidden"])
-    assert "implement spin" not in capsys.readouterr().out
+    assert "implement spin" not in Path("h.json").read_text()
+    assert "test_spin" in capsys.readouterr().out  # the terminal is the instructor's own: it shows everything
+    assert grader("all", "--json", "m.json", "--hidden-feedback", "message") == 1
+    assert "not implemented yet: spin" in Path("m.json").read_text()
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import course, runner
+from grader import course, session
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = course.exercises(ROOT)
@@ -14,12 +14,12 @@ EXERCISES = course.exercises(ROOT)
 
 @pytest.fixture(scope="module")
 def solutions():
-    return runner.grade(ROOT, EXERCISES, solutions=True)
+    return session.grade(ROOT, EXERCISES, solutions=True)
 
 
 @pytest.fixture(scope="module")
 def stubs():
-    return runner.grade(ROOT, EXERCISES)
+    return session.grade(ROOT, EXERCISES)
 
 
 def _checks(report, exercise):

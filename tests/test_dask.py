@@ -24,6 +24,7 @@ pytest.importorskip("distributed")
 
 from distributed import Client  # noqa: E402
 
+from grader import data  # noqa: E402
 from grader.batch import Limits, grade_batch, store  # noqa: E402
 from grader.batch import dask as dask_batch  # noqa: E402
 from grader.course import select  # noqa: E402
@@ -283,7 +284,7 @@ def test_a_task_grades_one_submission_without_the_checks_it_leaves_to_another(tm
     """The task itself, outside Dask: the course from bytes, a one-submission Pool, `skip` deselected."""
     toy = toy_course(tmp_path / "toy")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the worker's scratch folder, here
-    monkeypatch.setenv("COURSE_DATA_DIR", str(dask_batch.data_dir()))  # the task points it at its copy
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data.data_dir()))  # the task points it at its copy
     course = dask_batch.course_bundle(toy, select(toy, []))
     assert {"pyproject.toml", "exercises/01_toy/test_toy.py", "datasets/SHA256SUMS"} <= course["files"].keys()
     payload = {"exercises": ["01_toy"], "seed": None, "limits": LIMITS.as_dict(), "preload": [], "root": str(toy),

@@ -1,4 +1,5 @@
-"""`--hidden-feedback outcome`: a failing hidden check shows only that it failed, in the scoreboard and the JSON."""
+"""Hidden stays hidden in every export: `--json` and `--gradescope` show a hidden check's points and outcome under an
+opaque id, unless the instructor asks for its name and message (`--hidden-feedback message`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from grader.testing import forget_modules_under
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
-addopts = "--import-mode=importlib -p no:cacheprovider"
+addopts = "--import-mode=importlib -p no:cacheprovider -p grader.plugin"
 """
 
 STUB = '''\
@@ -73,54 +74,47 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _grade(capsys, *options: str) -> tuple[int, str, dict]:
     with pytest.raises(SystemExit) as exit_:
-        cli.run(["run", "01", "--json", "out.json", *options])
+        cli.run(["run", "01", "--json", "out.json", "--gradescope", "gs.json", *options])
     data = json.loads(Path("out.json").read_text())
     return exit_.value.code, capsys.readouterr().out, {c["id"].rsplit("::")[-1]: c for e in data["exercises"]
                                                        for c in e["checks"]}
 
 
-def test_message_is_the_default(course: Path, capsys):
+def test_exports_hide_hidden_checks_by_default(course: Path, capsys):
     code, out, checks = _grade(capsys, "--submission", "submission")
     assert code == 1
-    assert "SECRET-MESSAGE" in out and "SECRET-HINT" in out
+    assert "SECRET" not in Path("out.json").read_text() and "SECRET" not in Path("gs.json").read_text()
+    assert "test_mean_of" not in Path("out.json").read_text() + Path("gs.json").read_text()
+    hidden = [c for c in checks.values() if c["hidden"]]
+    assert sorted((c["outcome"], c["points"], c["message"]) for c in hidden) == [("failed", 0, ""), ("passed", 1, "")]
+    assert all(c["id"].startswith("01_toy::hidden-") for c in hidden)
+    # Public checks, points and totals are unchanged; the terminal (the instructor's) shows everything.
+    assert checks["test_mean_public"]["outcome"] == "passed"
+    assert json.loads(Path("out.json").read_text())["hidden_feedback"] == "outcome"
+    assert "SECRET-MESSAGE" in out and "Total 2 / 3 points" in out
+    tests = json.loads(Path("gs.json").read_text())["tests"]
+    assert sum(t["score"] for t in tests) == 2 and {t["visibility"] for t in tests if "hidden" in t["tags"]} == {
+        "after_published"}
+
+
+def test_message_shows_hidden_checks_when_asked(course: Path, capsys):
+    code, out, checks = _grade(capsys, "--submission", "submission", "--hidden-feedback", "message")
+    assert code == 1
     assert "SECRET-MESSAGE" in checks["test_mean_of_empty_list"]["message"]
     assert checks["test_mean_of_empty_list"]["hidden"] is True
+    gradescope = {t["name"]: t for t in json.loads(Path("gs.json").read_text())["tests"]}
+    assert "SECRET-HINT" in gradescope["01_toy: test_mean_of_empty_list"]["output"]
 
 
-def test_outcome_hides_the_message_of_a_failing_hidden_check(course: Path, capsys):
-    code, out, checks = _grade(capsys, "--submission", "submission", "--hidden-feedback", "outcome")
-    assert code == 1
-    assert "SECRET" not in out
-    assert "test_mean_of_empty_list [hidden] (1 pt): hidden check failed" in out
-    assert checks["test_mean_of_empty_list"]["message"] == "hidden check failed"
-    assert checks["test_mean_of_empty_list"]["outcome"] == "failed"
-    assert checks["test_mean_of_empty_list"]["points"] == 0
-    assert "SECRET" not in Path("out.json").read_text()
-    # Passing checks and their points are unchanged.
-    assert checks["test_mean_of_one"]["outcome"] == "passed" and checks["test_mean_of_one"]["points"] == 1
-    assert checks["test_mean_public"]["outcome"] == "passed"
-    assert "Total 2 / 3 points" in out
-
-
-def test_outcome_keeps_the_messages_of_public_checks(course: Path, capsys):
-    # The untouched stubs: every check fails; only the public one says why.
-    code, out, checks = _grade(capsys, "--hidden-feedback", "outcome")
-    assert code == 1
-    assert "not implemented yet: mean (01_toy)" in checks["test_mean_public"]["message"]
-    assert checks["test_mean_of_one"]["message"] == checks["test_mean_of_empty_list"]["message"] == \
-        "hidden check failed"
-    assert out.count("not implemented yet") == 1
-    assert out.count("hidden check failed") == 2
-
-
-def test_shown_message_by_outcome():
-    report = Report("submission", 0, "cpu", hidden_messages=False)
-    for outcome in ("failed", "error", "timeout"):
-        check = CheckResult("x::t", "01_toy", outcome, 0.0, 1.0, hidden=True, message="the secret")
-        assert report.shown_message(check) == f"hidden check {outcome}"
-    public = CheckResult("x::p", "01_toy", "failed", 0.0, 1.0, hidden=False, message="why")
-    assert report.shown_message(public) == "why"
-    skipped = CheckResult("x::s", "01_toy", "skipped", 0.0, 1.0, hidden=True, message="needs a CUDA GPU")
-    assert report.shown_message(skipped) == "hidden check skipped"
-    report.hidden_messages = True
-    assert report.shown_message(CheckResult("x::t", "01_toy", "failed", 0, 1, True, "the secret")) == "the secret"
+def test_opaque_ids_are_stable_and_distinct():
+    report = Report.from_checks("submission", 0, "cpu", [
+        CheckResult("exercises/01_toy/test_toy_hidden.py::test_a", "01_toy", "failed", 0.0, 1.0, True, "the secret"),
+        CheckResult("exercises/01_toy/test_toy_hidden.py::test_b", "01_toy", "timeout", 0.0, 1.0, True, "slow"),
+        CheckResult("exercises/01_toy/test_toy.py::test_p", "01_toy", "failed", 0.0, 1.0, False, "why"),
+    ])
+    shown = report.to_dict("outcome")["exercises"][0]["checks"]
+    assert [c["message"] for c in shown] == ["", "", "why"]
+    assert [c["outcome"] for c in shown] == ["failed", "timeout", "failed"]
+    assert len({c["id"] for c in shown}) == 3 and shown == report.to_dict("outcome")["exercises"][0]["checks"]
+    assert "test_a" not in json.dumps(shown) and "the secret" not in json.dumps(shown)
+    assert report.to_dict("message")["exercises"][0]["checks"][0]["message"] == "the secret"

@@ -17,7 +17,8 @@ import pytest
 import grader
 
 # grader.data and grader.release are imported before pytester snapshots sys.modules (see test_cli.py).
-from grader import course, data, notebook, notebooks, release, runner  # noqa: F401
+from grader import course, data, nbcourse, notebook, release, session  # noqa: F401
+from grader.results import hidden_id
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = course.exercises(ROOT)
@@ -47,12 +48,12 @@ class _PerExercise(dict):
 
 @pytest.fixture(scope="module")
 def collected():
-    return _PerExercise(lambda ex: notebooks.collect_checks(ROOT, [ex])[ex.name])
+    return _PerExercise(lambda ex: nbcourse.collect_checks(ROOT, [ex])[ex.name])
 
 
 @pytest.fixture(scope="module")
 def built(collected):
-    return _PerExercise(lambda ex: notebooks.build_notebook(ROOT, ex, collected[ex.name]))
+    return _PerExercise(lambda ex: nbcourse.build_notebook(ROOT, ex, collected[ex.name]))
 
 
 def _source(cell: dict) -> str:
@@ -76,7 +77,7 @@ def _nonblank(text: str) -> list[str]:
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda ex: ex.name)
 def test_released_code_is_the_stub(exercise, built):
     stub = (exercise.path / f"{exercise.module}.py").read_text()
-    released = notebooks.notebook_code(notebooks.released_notebook(built[exercise.name]))
+    released = nbcourse.notebook_code(nbcourse.released_notebook(built[exercise.name]))
     assert ast.dump(ast.parse(released)) == ast.dump(ast.parse(stub))
     assert _nonblank(released) == _nonblank(stub)
 
@@ -108,7 +109,7 @@ def _same_code(a: types.CodeType, b: types.CodeType) -> bool:
 def test_source_notebook_defines_the_reference_solution(exercise, built):
     solution = (ROOT / "solutions" / exercise.name / f"{exercise.module}.py").read_text()
     from_notebook, from_file = {"__name__": "__main__"}, {"__name__": "__main__"}
-    exec(compile(notebooks.notebook_code(built[exercise.name]), "<notebook>", "exec"), from_notebook)
+    exec(compile(nbcourse.notebook_code(built[exercise.name]), "<notebook>", "exec"), from_notebook)
     exec(compile(solution, "<solution>", "exec"), from_file)
     names = [n for n in from_file if not n.startswith("__")]
     different = [n for n in names if n not in from_notebook or not _same_definition(from_notebook[n], from_file[n])]
@@ -122,10 +123,10 @@ def test_one_graded_cell_per_check_with_the_graders_points(exercise, built, coll
     assert [c["metadata"]["nbgrader"]["points"] for c in cells] == [info.points for info in checks]
     for cell, info in zip(cells, checks):
         source = _source(cell)
-        released = notebooks.release_code(source)
-        assert notebook.is_check_cell(source)
+        released = nbcourse.release_code(source)
+        assert f"{notebook.ALIAS}.check(" in source
         if info.hidden:
-            assert notebook.hidden_id(exercise.name, info.key) in source
+            assert hidden_id(exercise.name, info.key) in source
             assert "check(" not in released and info.key.split("::")[-1] not in released
             assert info.key.split("::")[-1].split("[")[0] not in json.dumps(cell["metadata"])
         else:
@@ -137,18 +138,18 @@ def test_released_notebook_leaks_no_hidden_check_or_solution(exercise, built, tm
     path = tmp_path / "source" / exercise.name / f"{exercise.name}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(built[exercise.name]))
-    assert notebooks.release_leaks(ROOT, [path]) == []
+    assert nbcourse.release_leaks(ROOT, [path]) == []
 
 
 def test_write_course_and_replace_only_with_force(tmp_path, collected):
-    (written,) = notebooks.write_course(ROOT, tmp_path, ["05"])
+    (written,) = nbcourse.write_course(ROOT, tmp_path, ["05"])
     path = tmp_path / "source" / "05_cnn" / "05_cnn.ipynb"
     assert written.path == path and written.points == sum(info.points for info in collected["05_cnn"])
     assert "c.ClearSolutions.code_stub = {\"python\": ''}" in (tmp_path / "nbgrader_config.py").read_text()
     path.write_text("{}")
     with pytest.raises(course.CourseError, match="--force"):
-        notebooks.write_course(ROOT, tmp_path, ["05"])
-    notebooks.write_course(ROOT, tmp_path, ["05"], force=True)
+        nbcourse.write_course(ROOT, tmp_path, ["05"])
+    nbcourse.write_course(ROOT, tmp_path, ["05"], force=True)
     assert json.loads(path.read_text())["nbformat"] == 4
 
 
@@ -156,13 +157,13 @@ def test_split_keeps_solution_only_code_and_order():
     stub = 'import math\n\n\ndef f(x):\n    """Doc."""\n    raise NotImplementedError("x")\n\n\nclass C:\n    pass\n'
     solution = 'import math\nimport numpy as np\n\nK = 2\n\n\ndef _helper(x):\n    return K * x\n\n\n' \
                'def f(x):\n    return _helper(x)\n\n\nclass C:\n    pass\n'
-    cells = notebooks.split_module(stub, solution)
+    cells = nbcourse.split_module(stub, solution)
     assert [c.names for c in cells] == [["math"], ["f"], ["C"]]
     assert cells[0].solution == ["import numpy as np", "K = 2", "def _helper(x):\n    return K * x"]
     assert cells[1].solution == ["def f(x):\n    return _helper(x)"]
     assert cells[2].solution == []  # the same class: not repeated
-    released = "\n\n".join(notebooks.release_code(c.source) for c in cells)
-    assert notebooks.same_code(released, stub)
+    released = "\n\n".join(nbcourse.release_code(c.source) for c in cells)
+    assert nbcourse.same_code(released, stub)
     namespace = {}
     exec("\n\n".join(c.source for c in cells), namespace)
     assert namespace["f"](3) == 6
@@ -185,7 +186,7 @@ def toy_notebook(toy, tmp_path, monkeypatch):
     monkeypatch.setenv(notebook.ROOT_VARIABLE, str(toy))
     for name in ("GRADER_SEED", "GRADER_DEVICE", "GRADER_HIDDEN_FEEDBACK"):
         monkeypatch.delenv(name, raising=False)
-    notebooks.write_course(toy, tmp_path / "nb")
+    nbcourse.write_course(toy, tmp_path / "nb")
     return json.loads((tmp_path / "nb" / "source" / "01_toy" / "01_toy.ipynb").read_text())
 
 
@@ -212,15 +213,15 @@ def _run_cells(nb: dict, code: str) -> tuple[dict, dict[str, float], dict[str, s
 
 
 def test_toy_source_notebook_gets_full_points(toy_notebook, toy, capsys):
-    _, points, messages = _run_cells(toy_notebook, notebooks.notebook_code(toy_notebook))
-    report = runner.grade(toy, course.exercises(toy), solutions=True)
+    _, points, messages = _run_cells(toy_notebook, nbcourse.notebook_code(toy_notebook))
+    report = session.grade(toy, course.exercises(toy), solutions=True)
     assert not messages
     assert sum(points.values()) == report.total == report.max_total == 8
     assert "passed: test_toy.py::test_double (2/2 points)" in capsys.readouterr().out
 
 
 def test_toy_release_notebook_gets_zero_with_the_graders_messages(toy_notebook, toy):
-    released = notebooks.notebook_code(notebooks.released_notebook(toy_notebook))
+    released = nbcourse.notebook_code(nbcourse.released_notebook(toy_notebook))
     _, points, messages = _run_cells(toy_notebook, released)
     assert sum(points.values()) == 0
     assert messages["check_01_test_double"] == "not implemented yet: double (01_toy)"
@@ -229,7 +230,7 @@ def test_toy_release_notebook_gets_zero_with_the_graders_messages(toy_notebook, 
 
 def test_toy_partly_right_scores_as_grader_run(toy_notebook, toy, toy_submission):
     _, points, messages = _run_cells(toy_notebook, TOY_PARTLY_RIGHT)
-    report = runner.grade(toy, course.exercises(toy), submission=toy_submission(TOY_PARTLY_RIGHT))
+    report = session.grade(toy, course.exercises(toy), submission=toy_submission(TOY_PARTLY_RIGHT))
     assert sum(points.values()) == report.total == 7  # all but spin's 1 point
     failed = [c for c in report.exercises[0].checks if c.outcome != "passed"]
     assert [m for m in messages.values()] == [c.message for c in failed]
@@ -239,10 +240,10 @@ def test_toy_partly_right_scores_as_grader_run(toy_notebook, toy, toy_submission
 def test_source_notebook_of_01_gets_full_points_even_from_checks_that_read_the_source(built, collected):
     # 01's test_no_torch parses `student.__file__`: a notebook's module has the code its cells ran there.
     notebook_ = built["01_linear_model"]
-    _, points, messages = _run_cells(notebook_, notebooks.notebook_code(notebook_))
+    _, points, messages = _run_cells(notebook_, nbcourse.notebook_code(notebook_))
     assert not messages
     assert sum(points.values()) == sum(info.points for info in collected["01_linear_model"])
-    _, _, messages = _run_cells(notebook_, notebooks.notebook_code(notebook_) + "\nimport torch\n")
+    _, _, messages = _run_cells(notebook_, nbcourse.notebook_code(notebook_) + "\nimport torch\n")
     assert [m for m in messages.values() if "uses torch" in m], messages
 
 
@@ -256,17 +257,20 @@ def test_check_cells_share_one_grading_session_until_other_code_runs(toy_noteboo
     namespace = {"__name__": "__main__", "In": [""]}
     exec(TOY_PARTLY_RIGHT, namespace)
     cells = [_source(c) for c in _grade_cells(toy_notebook)]
-    namespace["In"].append(cells[0])
-    first = notebook.run_checks("01_toy", namespace, hidden=False)
-    namespace["In"].append(cells[0])
-    assert notebook.run_checks("01_toy", namespace, hidden=False) is first
-    namespace["In"].append(notebooks.release_code(cells[-1]))  # a released hidden check: a comment
-    namespace["In"].append(cells[0])
-    assert notebook.run_checks("01_toy", namespace, hidden=False) is first
+
+    def check_cell(source):  # what a check cell does: it says it is one, then grades
+        namespace["In"].append(source)
+        notebook.grader_cell(namespace)
+        return notebook.run_checks("01_toy", namespace, hidden=False)
+
+    first = check_cell(cells[0])
+    assert check_cell(cells[0]) is first
+    namespace["In"].append(nbcourse.release_code(cells[-1]))  # a released hidden check: a comment
+    assert check_cell(cells[0]) is first
     namespace["In"].append("def double(x):\n    return x + x\n")
-    namespace["In"].append(cells[0])
-    assert notebook.run_checks("01_toy", namespace, hidden=False) is not first
-    assert not notebook.is_check_cell("x = 1\n_grader_nb.check(\"01_toy\", \"test_toy.py::test_double\")")
+    assert check_cell(cells[0]) is not first
+    assert "def double(x):\n    return x + x" in notebook.notebook_source(namespace)
+    assert cells[0] not in notebook.notebook_source(namespace)
 
 
 def test_public_cells_run_only_public_checks_from_any_working_directory(toy_notebook, tmp_path, monkeypatch):
@@ -333,7 +337,7 @@ def test_nbgrader_generate_autograde_export_05_cnn(tmp_path, collected):
     released_file = out / "release" / "05_cnn" / "05_cnn.ipynb"
     stub = (ROOT / "exercises" / "05_cnn" / "cnn.py").read_text()
     released = json.loads(released_file.read_text())
-    assert ast.dump(ast.parse(notebooks.notebook_code(released))) == ast.dump(ast.parse(stub))
+    assert ast.dump(ast.parse(nbcourse.notebook_code(released))) == ast.dump(ast.parse(stub))
     hidden_names = {info.key.split("::")[-1].split("[")[0] for info in collected["05_cnn"] if info.hidden}
     assert not [name for name in hidden_names | {"test_cnn_hidden"} if name in released_file.read_text()]
 

@@ -1,4 +1,4 @@
-"""The pytest plugin, driven through pytester and the in-process runner on a toy course."""
+"""The pytest plugin, driven through pytester and the in-process session on a toy course."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from grader import course, runner
+from grader import course, session
 from grader.plugin import check_seed
 
 
 def grade(toy, **kwargs):
-    return runner.grade(toy, course.exercises(toy), **kwargs)
+    return session.grade(toy, course.exercises(toy), **kwargs)
 
 
 def outcomes(report):

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PYPROJECT = """\
 [tool.pytest.ini_options]
-addopts = "--import-mode=importlib -p no:cacheprovider"
+addopts = "--import-mode=importlib -p no:cacheprovider -p grader.plugin"
 testpaths = ["tests"]
 python_files = ["test_*.py"]
 """
@@ -206,16 +206,16 @@ def test_each_flaw_fails_its_point(course: Path):
 
 
 def test_seeds_option_reruns_only_the_threshold_checks(course: Path, monkeypatch: pytest.MonkeyPatch):
-    from grader import runner
+    from grader import session
 
     calls = []
-    real = runner.grade
+    real = session.grade
 
     def spy(*args, **kw):
         calls.append((kw.get("seed"), kw.get("node_ids")))
         return real(*args, **kw)
 
-    monkeypatch.setattr(runner, "grade", spy)
+    monkeypatch.setattr(session, "grade", spy)
     report = selfcheck.run(make_course(course), seeds=3)
     assert report.seeds == [0, 1, 2]
     reruns = [c for c in calls if c[1] is not None]

@@ -1,11 +1,13 @@
-"""Grading a whole class: each submission in its own watched process, `jobs` at a time, resumable.
+"""Grading submissions without trusting them: each in a sandboxed grading process, `jobs` at a time, resumable.
 
-    from grader.batch import grade_batch, Limits
+    from grader.batch import grade_batch, grade_submission, Limits
     summary = grade_batch(root, Path("submissions"), Path("out"), exercises=["05_cnn"], jobs=2)
+    report = grade_submission(root, Path("alice.zip"), course.select(root, ["05"]))   # one, for `grader run`
 
-Modules: `intake` (folders and zips, only the contract modules), `sandbox` (limits of a grading process),
-`worker` (the grading process), `tamper` (replaced library functions), `pool` (the parent: processes,
-deadlines, verdicts), `store` (the output folder: per-student JSON, grades.csv, histogram.png).
+Modules: `grader.intake` (what is taken from a submission), `sandbox` (the sandbox and the limits of a grading
+process), `zygote` (a slot's preloaded process, in the sandbox), `worker` (the grading process), `tamper`
+(replaced library functions), `pool` (the parent: slots, processes, deadlines, verdicts), `store` (the output
+folder: per-student JSON, grades.csv, histogram.png).
 """
 
 from __future__ import annotations
@@ -17,25 +19,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader import course
-from grader.batch import intake, store
+from grader import course, intake
+from grader.batch import store
 from grader.batch.pool import Pool, StudentRun
 from grader.batch.sandbox import Limits
-from grader.course import CourseError
+from grader.course import CourseError, Exercise
 from grader.results import Report
 
-__all__ = ["BatchSummary", "Limits", "default_jobs", "grade_batch"]
+__all__ = ["BatchSummary", "Limits", "default_jobs", "grade_batch", "grade_submission"]
 
 
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
+    except AttributeError:  # not Linux
         return os.cpu_count() or 1
 
 
 OPTIONAL_PRELOAD = ("torchvision", "matplotlib", "sklearn")
-WORK_PREFIX = "grader-batch-"  # + the parent's pid: the grading processes' folders, in the system's temp dir
+WORK_PREFIX = "grader-batch-"  # + the parent's pid: the slots' folders, in the system's temp dir
 
 
 def _remove_stale_work_roots() -> None:
@@ -47,12 +49,12 @@ def _remove_stale_work_roots() -> None:
 
 
 def preload_modules(root: Path, exercises: list[course.Exercise]) -> list[str]:
-    """Heavy packages the chosen exercises' checks or reference solutions import: loaded once in the fork
-    server instead of in every grading process (torch, NumPy, pytest and the grader always are)."""
+    """Heavy packages the chosen exercises' checks or reference solutions import: loaded once in each slot's
+    zygote instead of in every grading process (torch, NumPy, pytest and the grader always are)."""
     texts = []
     for ex in exercises:
         files = [*ex.check_files, root / "solutions" / ex.name / f"{ex.module}.py"]
-        texts += [p.read_text(errors="replace") for p in files if p.is_file()]
+        texts += [p.read_text(encoding="utf-8", errors="replace") for p in files if p.is_file()]
     return [name for name in OPTIONAL_PRELOAD if any(f"import {name}" in t or f"from {name}" in t for t in texts)]
 
 
@@ -85,28 +87,55 @@ def grade_batch(
     on_done: Callable[[StudentRun, dict | None], None] | None = None,
     executor=None,
 ) -> BatchSummary:
-    """Grade every submission in `submissions` into `out`; see docs/instructor-guide.md, section 5.
+    """Grade every submission in the folder `submissions` into `out`; see docs/instructor-guide.md, section 5.
 
     `on_plan(to_grade, unchanged)` is called once before grading, `on_done(run, data)` as each student's
     file is written (`data` is None when the student could not be graded). `executor` grades elsewhere than
     in local processes: `grader.batch.dask.connect(address)`, a Dask cluster (docs/instructor-guide.md, section 6).
     """
-    limits = limits or Limits()
     chosen = course.select(root, list(exercises))
     if not chosen:
         raise CourseError(f"no exercises in {root / 'exercises'}")
-    contract = {ex.name: ex.module for ex in chosen}
     entries, ignored = intake.discover(submissions)
     out = Path(out)
     entries = [e for e in entries if e.resolve() != out.resolve()]  # OUT may live inside SUBMISSIONS
+    summary = BatchSummary(out, ignored=ignored)
+    _grade(root, [(intake.student_id(e), e) for e in entries], chosen, out, summary, jobs=jobs, force=force,
+           seed=seed, device=device, limits=limits or Limits(), on_plan=on_plan, on_event=on_event, on_done=on_done,
+           executor=executor)
+    if histogram:
+        summary.histogram = store.write_histogram(out, summary.results)
+    return summary
+
+
+def grade_submission(root: Path, entry: Path, exercises: list[Exercise], *, seed: int | None = None,
+                     device: str = "cpu", limits: Limits | None = None,
+                     on_event: Callable[[StudentRun, str], None] | None = None) -> Report:
+    """Grade one submission (a folder or a .zip) in the sandbox, as `grader batch` grades each of a class.
+
+    The report's notes say what intake adjusted or refused, and whether there was no sandbox."""
+    student = intake.student_id(Path(entry))
+    with tempfile.TemporaryDirectory(prefix="grader-submission-") as out:
+        summary = BatchSummary(Path(out))
+        _grade(root, [(student, Path(entry))], exercises, Path(out), summary, jobs=1, force=True, seed=seed,
+               device=device, limits=limits or Limits(), on_event=on_event, csv=False)
+    if summary.failed:
+        raise CourseError(f"{entry} could not be graded: {summary.failed[student]}")
+    return store.report_of(summary.results[0])
+
+
+def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], out: Path, summary: BatchSummary, *,
+           jobs: int | None, force: bool, seed: int | None, device: str, limits: Limits,
+           on_plan: Callable | None = None, on_event: Callable | None = None, on_done: Callable | None = None,
+           executor=None, csv: bool = True) -> None:
+    contract = {ex.name: ex.module for ex in chosen}
     out.mkdir(parents=True, exist_ok=True)
     store.clean_stale(out)
     key_device = executor.key_device(device) if executor is not None else device
     key = store.grading_key(root, chosen, seed, key_device, limits.as_dict())
-    summary = BatchSummary(out, ignored=ignored)
     todo = []
-    for entry in entries:
-        submission = intake.read(entry, contract)
+    for student, entry in entries:
+        submission = intake.read(entry, contract, student)
         existing = store.load(store.result_path(out, submission.student))
         if not force and store.is_current(existing, submission.hash, key):
             summary.unchanged.append(submission.student)
@@ -114,45 +143,46 @@ def grade_batch(
             todo.append(submission)
     if on_plan:
         on_plan(len(todo), len(summary.unchanged))
-
     def finished(run: StudentRun) -> None:
         if run.error is not None:
             summary.failed[run.student] = run.error
             if on_done:
                 on_done(run, None)
             return
-        report = Report.from_checks(f"submission {run.student}", run.seed if run.seed is not None else 0,
-                                    run.device or device, run.checks_in_order())
         sub = run.submission
+        notes = [*sub.notes, *run.notes, *([run.sandbox] if run.sandbox else [])]
+        report = Report.from_checks(f"submission {run.student}", run.seed if run.seed is not None else 0,
+                                    run.device or device, run.checks_in_order(), notes=notes)
         data = store.student_record(report, student=sub.student, entry=sub.entry, submission_hash=sub.hash, key=key,
-                                    notes=sub.notes, events=run.events, output=bytes(run.output),
-                                    output_total=run.output_total, processes=run.processes,
-                                    wall_time=run.wall_time(), cpu_time=run.cpu_time)
+                                    sandbox=run.sandbox or "bubblewrap", events=run.events,
+                                    output=bytes(run.output), output_total=run.output_total,
+                                    processes=run.processes, wall_time=run.wall_time(), cpu_time=run.cpu_time)
         store.save(out, sub.student, data)
         summary.graded.append(sub.student)
         if on_done:
             on_done(run, data)
 
-    if todo:
-        _remove_stale_work_roots()
-        work_root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
-        try:
+    work_root = None
+    try:
+        if todo:
+            _remove_stale_work_roots()
+            work_root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
             if executor is not None:
                 executor.run(root, todo, chosen, limits=limits, seed=seed, device=device, on_done=finished,
                              on_event=on_event, preload=preload_modules(root, chosen))
             else:
-                pool = Pool(root, limits, seed=seed, device=device, jobs=jobs or default_jobs(), work_root=work_root,
-                            on_done=finished, on_event=on_event, preload=preload_modules(root, chosen))
-                pool.run(todo, chosen)
-        finally:
-            try:
-                summary.results = store.collect(out)
+                pool = Pool(root, chosen, limits, seed=seed, device=device, jobs=jobs or default_jobs(),
+                            work_root=work_root, on_done=finished, on_event=on_event,
+                            preload=preload_modules(root, chosen))
+                try:
+                    pool.run(todo)
+                finally:
+                    pool.close()
+    finally:
+        try:
+            summary.results = store.collect(out)
+            if csv:
                 summary.csv = store.write_csv(out, summary.results)
-            finally:
+        finally:
+            if work_root is not None:
                 shutil.rmtree(work_root, ignore_errors=True)
-    else:
-        summary.results = store.collect(out)
-        summary.csv = store.write_csv(out, summary.results)
-    if histogram:
-        summary.histogram = store.write_histogram(out, summary.results)
-    return summary

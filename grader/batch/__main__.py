@@ -1,4 +1,4 @@
-"""`python -m grader.batch SUBMISSIONS --out OUT ...`: the same as `grader batch`, with a lighter parent process."""
+"""`python -m grader.batch SUBMISSIONS --out OUT ...`: the same as `grader batch`."""
 
 from grader.commands.batch import run
 

@@ -31,7 +31,6 @@ import functools
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
@@ -41,19 +40,19 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-import grader
-from grader.batch.intake import Submission
-from grader.batch.pool import CheckInfo, Pool, StudentRun, _without_main
+from grader import data
+from grader.batch.pool import Pool, StudentRun
 from grader.batch.sandbox import Limits
 from grader.course import CourseError, Exercise
+from grader.errors import DataError
+from grader.intake import Submission
+from grader.metadata import CUDA_SKIP, CheckMeta
 from grader.results import CheckResult
 
 GPU = "GPU"  # the worker resource a GPU part asks for: `dask worker ... --resources GPU=1`
-CUDA_SKIP = "needs a CUDA GPU"  # the start of the plugin's skip reason for a `cuda` check graded on the CPU
 NO_GPU_WORKER = ("needs a CUDA GPU: no worker of the Dask cluster has one (start a GPU worker with "
                  "`dask worker ADDRESS --resources GPU=1`, then run the batch again)")
 RETRIES = 2  # a task that raises is tried again, up to this many times (a lost worker does not count)
@@ -63,6 +62,28 @@ GPU_WAIT = 300.0  # how long GPU parts wait once the cluster has no GPU worker l
 
 
 # --- the client ----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _without_main():
+    """Start processes without re-importing this program's __main__ in them (multiprocessing's default for
+    spawn): a LocalCluster's worker needs only its target, and the caller's script may not be guarded by
+    `if __name__ == "__main__"`."""
+    from multiprocessing import spawn
+
+    real = spawn.get_preparation_data
+
+    def preparation(name):
+        data = real(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    spawn.get_preparation_data = preparation
+    try:
+        yield
+    finally:
+        spawn.get_preparation_data = real
 
 
 def connect(address: str, workers: int | None = None, timeout: float = 30.0) -> "DaskGrading":
@@ -207,8 +228,7 @@ class _Batch:
         self.completed = as_completed()
         try:
             for submission in self.submissions:
-                self.runs[submission.student] = StudentRun(submission, Path(submission.student), self.exercises,
-                                                           self.limits)
+                self.runs[submission.student] = StudentRun(submission, None, self.exercises, self.limits)
                 payload = {**self.common, "student": submission.student, "modules": submission.modules,
                            "device": "cpu", "skip": []}
                 self._submit(submission, "cpu", payload)
@@ -271,7 +291,7 @@ class _Batch:
 
     def _cuda_done(self, run: StudentRun, result: dict) -> None:
         ids = self.cuda_ids[run.student]
-        got = {c["id"]: CheckResult(**c) for c in result["checks"] if c["id"] in ids}
+        got = {c["id"]: CheckResult.from_dict(c) for c in result["checks"] if c["id"] in ids}
         if result["error"] is not None or got.keys() != ids:
             # Not a verdict on the student (a GPU worker without CUDA, say): nothing is saved, a rerun tries again.
             why = result["error"] or f"{len(ids) - len(got)} of them not reported"
@@ -324,13 +344,15 @@ class _Batch:
 
 def _fill(run: StudentRun, result: dict) -> None:
     """Put a part's verdicts, events and output into the client's `StudentRun`, in collection order."""
-    checks = [CheckResult(**c) for c in result["checks"]]
+    checks = [CheckResult.from_dict(c) for c in result["checks"]]
     by_id = {c.id: c for c in checks}
     for cid in [*result["order"], *by_id]:
         check = by_id.get(cid)
         if check is not None and cid not in run.checks:
-            run.checks[cid] = CheckInfo(cid, check.exercise, check.hidden, check.max_points, None)
+            run.checks[cid] = CheckMeta(cid, check.exercise, check.hidden, check.max_points, None, False)
             run.results[cid] = check
+    run.notes = list(result.get("notes", []))
+    run.sandbox = result.get("sandbox")
     run.seed = result["seed"]
     run.device = result["device"]
     run.events = list(result["events"])
@@ -373,23 +395,18 @@ def course_bundle(root: Path, exercises: list[Exercise]) -> dict:
             relative = path.relative_to(ex.path)
             if not any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
                 add(path, f"exercises/{ex.name}/{relative.as_posix()}")
-    data = data_dir()
-    sums = data / "SHA256SUMS"
-    if sums.is_file():
-        add(sums, "datasets/SHA256SUMS")
-        for line in sums.read_text().splitlines():
-            name = line.split("  ", 1)[1] if "  " in line else ""
-            if name and ".." not in Path(name).parts:
-                add(data / name, f"datasets/{name}")
+    folder = data.data_dir()
+    try:
+        listed = data.checksums(folder)
+    except DataError:
+        listed = {}  # the workers say what is missing, as a local batch would
+    if listed:
+        add(folder / "SHA256SUMS", "datasets/SHA256SUMS")
+    for name in listed:
+        if ".." not in Path(name).parts:
+            add(folder / name, f"datasets/{name}")
     return {"token": _digest({name: hashlib.sha256(content).hexdigest() for name, content in files.items()}),
             "files": files}
-
-
-def data_dir() -> Path:
-    """The client's data sets, where `grader.data.data_dir()` finds them (without importing torch here)."""
-    if os.environ.get("COURSE_DATA_DIR"):
-        return Path(os.environ["COURSE_DATA_DIR"])
-    return Path(grader.__file__).resolve().parent.parent / "datasets"
 
 
 # --- on a worker -------------------------------------------------------------------------------------------
@@ -410,33 +427,27 @@ def grade_part(course: dict, payload: dict) -> dict:
     exercises = [Exercise(name, root / "exercises" / name) for name in payload["exercises"]]
     submission = Submission(payload["student"], Path(payload["student"]), dict(payload["modules"]))
     limits = Limits(**payload["limits"])
-    # Dask worker processes are daemonic, and multiprocessing refuses children to those. Ours die with this
-    # process anyway: the fork server exits with it, and each grading process with the fork server.
-    multiprocessing.current_process()._config["daemon"] = False
-    work_root = Path(tempfile.mkdtemp(prefix="grader-dask-", dir=_scratch()))
     done: list[StudentRun] = []
-    try:
-        with _lock:  # the first Pool of this process starts its fork server, swapping os.environ meanwhile
-            pool = _Pool(root, limits, seed=payload["seed"], device=payload["device"], jobs=1, work_root=work_root,
-                         on_done=done.append, preload=payload["preload"], skip=payload["skip"])
-        pool.run([submission], exercises)
-    finally:
-        shutil.rmtree(work_root, ignore_errors=True)
+    with _lock:  # one task at a time per worker process: its slot is reused from task to task
+        pool = _pool(root, exercises, limits, payload)
+        pool.on_done, pool.skip = done.append, sorted(payload["skip"])
+        pool.run([submission])
     return _pack(done[0], root, payload["root"])
 
 
-class _Pool(Pool):
-    """The local batch's Pool, grading none of the checks in `skip` (what a GPU part leaves to the CPU part)."""
+_pools: dict[str, Pool] = {}
 
-    def __init__(self, *args, skip=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.skip = sorted(skip)
 
-    def _start_child(self, run: StudentRun) -> None:
-        if run.processes == 0:
-            for cid in self.skip:  # the grading process deselects what is in run.results
-                run.results[cid] = CheckResult(cid, "", "skipped", 0.0, 0.0, False)
-        super()._start_child(run)
+def _pool(root: Path, exercises: list[Exercise], limits: Limits, payload: dict) -> Pool:
+    """This worker process's Pool for these exercises and settings: its sandboxed slot (torch loaded) lives as
+    long as the worker, so only the first task pays for starting it."""
+    key = _digest(str(root), payload["exercises"], limits.as_dict(), payload["seed"], payload["device"],
+                  payload["preload"])
+    if key not in _pools:
+        work_root = Path(tempfile.mkdtemp(prefix="grader-dask-", dir=_scratch()))
+        _pools[key] = Pool(root, exercises, limits, seed=payload["seed"], device=payload["device"], jobs=1,
+                           work_root=work_root, on_done=lambda run: None, preload=payload["preload"])
+    return _pools[key]
 
 
 def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
@@ -446,7 +457,7 @@ def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
     checks = []
     for check in run.checks_in_order():
         if check.id in run.checks:
-            checks.append({**asdict(check), "message": local(check.message)})
+            checks.append({**check.to_dict(), "message": local(check.message)})
     return {
         "student": run.student,
         "order": list(run.checks),
@@ -460,6 +471,8 @@ def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
         "cpu_time": run.cpu_time,
         "wall_time": run.wall_time(),
         "error": None if run.error is None else local(run.error),
+        "notes": [local(note) for note in run.notes],
+        "sandbox": run.sandbox,
         "worker": _worker_address(),
     }
 

@@ -1,101 +1,164 @@
-"""The parent side of batch grading: N grading processes at a time, watched, and the verdicts kept here.
+"""The parent side of batch grading: `jobs` sandboxed slots at a time, watched, and the verdicts kept here.
 
-Each student is graded by a `StudentRun`: it starts a grading process (`worker.child_main`, forked from a
-fork server that has torch loaded), reads its events, and keeps the verdicts. Whatever the process does,
-a check counts as passed only when the process reported it passed. If the process exits, is killed (a
-check over its time limit, the submission over its time limit, too much output, too much memory, a bad
-message) or crashes, the check it was running is recorded as timeout or crashed, and a fresh process
-grades the checks still open. A process that dies while importing the student module ends that exercise
-(every open check of it crashed) instead of being restarted for each check.
+A `Slot` is one sandbox (`grader.batch.sandbox`) with its zygote (`grader.batch.zygote`), which forks the
+grading processes (`grader.batch.worker.child_main`). Each student is graded by a `StudentRun` in one slot:
+it starts a grading process there, reads its events, and keeps the verdicts. Whatever the process does, a
+check counts as passed only when the process reported it passed, once, while it ran that check. If the
+process exits, is killed (a check over its time limit, the submission over its time limit, too much output,
+too much memory, a bad message) or crashes, the check it was running is recorded as timeout or crashed, and
+a fresh process grades the checks still open. A process that dies while importing the student module ends
+that exercise (every open check of it crashed) instead of being restarted for each check. Between two
+students a slot is reset: every process left in it is killed and its folder emptied.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import multiprocessing
-import multiprocessing.connection
 import os
+import select
 import shutil
 import signal
+import socket
 import struct
-import tempfile
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
-from multiprocessing import forkserver, spawn
 from pathlib import Path
 from typing import Callable
 
+import grader
+from grader import data
 from grader.batch import sandbox
-from grader.batch.intake import Submission
 from grader.batch.sandbox import Limits
 from grader.course import Exercise
-from grader.results import OUTCOMES, CheckResult
+from grader.intake import Submission
+from grader.metadata import CheckMeta
+from grader.results import CheckResult
 
 MAX_MESSAGE = 4 << 20
 MAX_PROCESSES = 100  # per student: past this, open checks are recorded as crashed
-POLL = 0.5  # seconds between memory readings and deadline checks
+POLL = 0.5  # seconds between deadline checks
 DEFAULT_CHECK_TIMEOUT = 60.0
+DEFAULT_SUBMISSION_TIMEOUT = 1800.0
+SLOT_START = 120.0  # seconds a zygote may take to import torch and say it is ready
 
-_context = None
+
+class SlotGone(Exception):
+    """The slot's zygote (and its sandbox) ended."""
 
 
-def context(env: dict[str, str], preload: list[str]):
-    """The forkserver context, its server started once with torch and the grader preloaded and a clean
-    environment (a forked child's /proc/self/environ is the server's, so the server must not hold secrets)."""
-    global _context
-    if _context is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["grader.batch.worker"])
-        saved = dict(os.environ)
+class Slot:
+    """One sandbox and the zygote in it; grades one student at a time, in its own folder."""
+
+    def __init__(self, folder: Path, readable: list[Path], root: Path, device: str, preload: list[str],
+                 threads: int, sandboxed: bool):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log = folder.with_name(folder.name + ".log")  # the zygote's own stderr, outside its folder
+        env = sandbox.scrubbed_env(folder, threads)
+        env["GRADER_BATCH_PRELOAD"] = ",".join(preload)
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd = [sys.executable, "-m", "grader.batch.zygote", str(theirs.fileno())]
+        if sandboxed:
+            cmd = sandbox.command(readable, [folder], env, device, hide=root) + cmd
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(cmd, pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=log, start_new_session=True)
+        theirs.close()
+        self.ready = False
+        self.used = False  # a student was graded here since the last reset
+        self.pending: list[dict] = []
+
+    def fileno(self) -> int:
+        return self.control.fileno()
+
+    def send(self, message: dict, fds: list[int] = ()) -> None:
         try:
-            os.environ.clear()
-            os.environ.update(env)
-            os.environ["GRADER_BATCH_PRELOAD"] = ",".join(preload)  # read by worker.py in the server
-            forkserver.ensure_running()
+            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
+        except OSError as error:
+            raise SlotGone(f"the sandbox ended ({error.strerror})") from None
+
+    def read(self, block: float | None = 0.0) -> list[dict]:
+        """The messages the zygote has sent (waiting up to `block` seconds for one); SlotGone once it is gone."""
+        messages, self.pending = self.pending, []
+        while True:
+            timeout = 0.0 if messages else block
+            readable, _, _ = select.select([self.control], [], [], timeout)
+            if not readable:
+                return messages
+            try:
+                packet = self.control.recv(1 << 16)
+            except OSError:
+                packet = b""
+            if not packet:
+                if messages:
+                    self.pending = []
+                    return messages
+                raise SlotGone(self.why_gone())
+            messages.append(json.loads(packet))
+            block = 0.0
+
+    def wait_for(self, kind: str, timeout: float) -> dict:
+        """Block until the zygote sends a message of `kind`; the others are kept for `read`."""
+        deadline = time.monotonic() + timeout
+        kept = []
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SlotGone(f"the sandbox did not answer within {timeout:g} s")
+                for message in self.read(block=left):
+                    if message["type"] == kind:
+                        return message
+                    if message["type"] == "ready":
+                        self.ready = True
+                    else:
+                        kept.append(message)
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        _context = ctx
-    return _context
+            self.pending = kept + self.pending
 
+    def why_gone(self) -> str:
+        code = self.process.poll()
+        try:
+            lines = [line for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
+        except OSError:
+            lines = []
+        last = f": {lines[-1].strip()[:300]}" if lines else ""
+        return f"the sandbox ended (status {code}){last}"
 
-@contextlib.contextmanager
-def _without_main():
-    """Start a process without re-importing this program's __main__ in it (multiprocessing's default for
-    spawn and forkserver): the grading process needs only its target, and the caller's script may not be
-    guarded by `if __name__ == "__main__"`."""
-    real = spawn.get_preparation_data
+    def reset(self) -> None:
+        """Kill whatever the last student left running here and empty the folder."""
+        if self.used:
+            self.send({"type": "reset"})
+            self.wait_for("clean", 30)
+            for path in self.folder.iterdir():
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        self.used = False
 
-    def preparation(name):
-        data = real(name)
-        data.pop("init_main_from_path", None)
-        data.pop("init_main_from_name", None)
-        return data
-
-    spawn.get_preparation_data = preparation
-    try:
-        yield
-    finally:
-        spawn.get_preparation_data = real
-
-
-@dataclass
-class CheckInfo:
-    id: str
-    exercise: str
-    hidden: bool
-    max_points: float
-    timeout: float | None
+    def close(self) -> None:
+        try:
+            self.control.close()
+        finally:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(self.process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.process.wait(timeout=10)
 
 
 class Child:
-    """One grading process and its two pipes."""
+    """One grading process (forked in a slot) and the two pipes it writes."""
 
-    def __init__(self, process, results_fd: int, output_fd: int):
-        self.process = process
+    def __init__(self, slot: Slot, pid: int, results_fd: int, output_fd: int):
+        self.slot = slot
+        self.pid = pid  # in the slot's PID namespace
         # Both pipes are read without blocking: a process that writes half a message and stops must not
-        # stop the parent. Results are length-prefixed JSON (multiprocessing's framing), never pickle.
+        # stop the parent. Results are length-prefixed JSON, never pickle.
         self.results_fd: int | None = results_fd
         self.buffer = bytearray()
         self.output_fd: int | None = output_fd
@@ -104,38 +167,31 @@ class Child:
         self.ended = False  # the session reported its end
         self.failure = ""  # what the session reported going wrong, if anything
         self.new_results = 0
-        self.rss_base: int | None = None
         self.exitcode: int | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+        self.exit_reason: str | None = None  # why the zygote killed it ("memory"), if it did
+        self.exited = False
 
     def kill(self, outcome: str, message: str) -> None:
+        """Stop it, saying why (the first reason given is kept)."""
         if self.kill_reason is None:
             self.kill_reason = (outcome, message)
-        kill_group(self.pid)
+        self.stop()
 
-
-def kill_group(pid: int | None) -> None:
-    """SIGKILL the process group the grading process leads (student subprocesses included), then it."""
-    if not pid:
-        return
-    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+    def stop(self) -> None:
         try:
-            kill(target, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            self.slot.send({"type": "kill", "pid": self.pid})
+        except SlotGone:
             pass
 
 
 @dataclass
 class StudentRun:
     submission: Submission
-    workdir: Path
+    slot: Slot | None
     exercises: list[Exercise]
     limits: Limits
     started: float = field(default_factory=time.monotonic)
-    checks: dict[str, CheckInfo] = field(default_factory=dict)  # in collection order
+    checks: dict[str, CheckMeta] = field(default_factory=dict)  # in collection order
     results: dict[str, CheckResult] = field(default_factory=dict)
     current: str | None = None
     current_started: float = 0.0
@@ -150,6 +206,8 @@ class StudentRun:
     output_total: int = 0
     cpu_time: float = 0.0  # CPU seconds of the grading processes that ended normally
     events: list[str] = field(default_factory=list)  # restarts and why, for the instructor
+    notes: list[str] = field(default_factory=list)  # what loading the modules said (a notebook cell that raised)
+    sandbox: str | None = None  # why it was graded without a sandbox (None: it was in one)
     error: str | None = None  # could not be graded at all (not a verdict on the student: not saved)
     finished: bool = False
     child: Child | None = None
@@ -181,7 +239,7 @@ class StudentRun:
         info = self.checks.get(check_id)
         if info is None:
             return
-        self.results[check_id] = CheckResult(check_id, info.exercise, outcome, 0.0, info.max_points, info.hidden,
+        self.results[check_id] = CheckResult(check_id, info.exercise, outcome, 0.0, info.points, info.hidden,
                                              message, duration)
 
     def record_open(self, outcome: str, message: str, exercise: str | None = None) -> None:
@@ -191,12 +249,17 @@ class StudentRun:
 
 
 class Pool:
-    """Grades submissions, `jobs` at a time; `on_done(run)` is called in this process as each one finishes."""
+    """Grades submissions, `jobs` at a time; `on_done(run)` is called in this process as each one finishes.
 
-    def __init__(self, root: Path, limits: Limits, *, seed: int | None, device: str, jobs: int, work_root: Path,
-                 on_done: Callable[[StudentRun], None], on_event: Callable[[StudentRun, str], None] | None = None,
-                 preload: list[str] = ()):
-        self.root = root
+    The slots (and their zygotes) are started on first use and kept until `close()`, so that several
+    `run()`s (a Dask worker's tasks) share them."""
+
+    def __init__(self, root: Path, exercises: list[Exercise], limits: Limits, *, seed: int | None, device: str,
+                 jobs: int, work_root: Path, on_done: Callable[[StudentRun], None],
+                 on_event: Callable[[StudentRun, str], None] | None = None, preload: list[str] = (),
+                 skip: list[str] = ()):
+        self.root = Path(root)
+        self.exercises = list(exercises)
         self.limits = limits
         self.seed = seed
         self.device = device
@@ -204,57 +267,117 @@ class Pool:
         self.work_root = work_root
         self.on_done = on_done
         self.on_event = on_event or (lambda run, what: None)
+        self.preload = list(preload)
+        self.skip = sorted(skip)  # checks not to grade (those a Dask GPU part leaves to the CPU part)
         self.running: list[StudentRun] = []
-        server_env = sandbox.scrubbed_env(work_root, limits.threads)
-        server_env["HOME"] = server_env["TMPDIR"] = tempfile.gettempdir()  # it outlives this batch's folders
-        self.ctx = context(server_env, list(preload))
+        self.slots: list[Slot] = []
+        self.sandbox_note = sandbox.available()  # None: sandboxed
+        self._slot_count = 0
+
+    @property
+    def readable(self) -> list[Path]:
+        """What the sandbox shows of the course: its settings, the graded exercises' folders, the grader, the data."""
+        paths = [self.root / "pyproject.toml", data.data_dir(), Path(grader.__file__).resolve().parent]
+        paths += [ex.path for ex in self.exercises]
+        conftest = self.root / "exercises" / "conftest.py"
+        return paths + ([conftest] if conftest.is_file() else [])
+
+    def close(self) -> None:
+        for slot in self.slots:
+            slot.close()
+        self.slots.clear()
 
     # --- the loop ----------------------------------------------------------------------------------------
 
-    def run(self, submissions: list[Submission], exercises: list[Exercise]) -> None:
+    def run(self, submissions: list[Submission]) -> None:
         queue = list(submissions)
-        started = 0
+        while len(self.slots) < min(self.jobs, len(queue)):  # started together: each imports torch meanwhile
+            self._new_slot()
         try:
             while queue or self.running:
                 while queue and len(self.running) < self.jobs:
-                    sub = queue.pop(0)
-                    started += 1
-                    workdir = self.work_root / f"student-{started}"
-                    (workdir / "submission").mkdir(parents=True)
-                    sub.write_to(workdir / "submission")
-                    run = StudentRun(sub, workdir, exercises, self.limits)
-                    self.running.append(run)
-                    self._start_child(run)
+                    self._begin(queue.pop(0))
                 self._step()
                 for run in [r for r in self.running if r.finished]:
                     self.running.remove(run)
-                    shutil.rmtree(run.workdir, ignore_errors=True)
                     self.on_done(run)
         finally:
             for run in self.running:
                 if run.child is not None:
                     run.child.kill("crashed", "grading was interrupted")
                     self._close(run.child)
-                shutil.rmtree(run.workdir, ignore_errors=True)
             self.running.clear()
 
+    def _begin(self, submission: Submission) -> None:
+        busy = {id(r.slot) for r in self.running}
+        slot = next((s for s in self.slots if id(s) not in busy and not s.used), None)
+        slot = slot or next((s for s in self.slots if id(s) not in busy), None)
+        run = StudentRun(submission, slot, self.exercises, self.limits, sandbox=self.sandbox_note)
+        for cid in self.skip:  # the grading process deselects what is in run.results
+            run.results[cid] = CheckResult(cid, "", "skipped", 0.0, 0.0, False)
+        self.running.append(run)
+        try:
+            self._prepare(run)
+            self._start_child(run)
+        except SlotGone as gone:
+            self._slot_failed(run, str(gone))
+
+    def _prepare(self, run: StudentRun) -> None:
+        """A clean slot for the student, with the student's modules in its folder."""
+        if run.slot is None:
+            run.slot = self._new_slot()
+        run.slot.reset()
+        run.slot.used = True
+        (run.slot.folder / "submission").mkdir()
+        run.submission.write_to(run.slot.folder / "submission")
+
+    def _new_slot(self) -> Slot:
+        self._slot_count += 1
+        slot = Slot(self.work_root / f"slot-{self._slot_count}", self.readable, self.root, self.device, self.preload,
+                    self.limits.threads, sandboxed=self.sandbox_note is None)
+        self.slots.append(slot)
+        return slot
+
+    def _slot_failed(self, run: StudentRun, why: str) -> None:
+        """The slot ended under this student: replace it; the run records what it was doing as crashed."""
+        slot = run.slot
+        if slot in self.slots:
+            self.slots.remove(slot)
+            slot.close()
+        run.slot = None
+        if run.child is not None:
+            run.child.failure = run.child.failure or why
+            run.child.exited = True
+            self._child_exited(run)
+        else:
+            run.failed_starts += 1
+            run.events.append(f"the sandbox could not start a grading process: {why}")
+            if run.failed_starts >= 2:
+                run.error = f"the sandbox could not start: {why}"
+                run.finished = True
+            else:
+                try:
+                    self._prepare(run)
+                    self._start_child(run)
+                except SlotGone as gone:
+                    self._slot_failed(run, str(gone))
+
     def _step(self) -> None:
-        waitables: dict = {}
+        waitables: dict[int, tuple[StudentRun, str]] = {}
         for run in self.running:
             child = run.child
             if child is None:
                 continue
-            waitables[child.process.sentinel] = (run, "exit")
+            waitables[run.slot.fileno()] = (run, "slot")
             if child.results_fd is not None:
                 waitables[child.results_fd] = (run, "results")
             if child.output_fd is not None:
                 waitables[child.output_fd] = (run, "output")
         now = time.monotonic()
         timeout = min([POLL] + [max(0.0, r.deadline - now) for r in self.running if r.child is not None])
-        ready = multiprocessing.connection.wait(list(waitables), timeout=timeout) if waitables else []
-        exited = []
-        for obj in ready:
-            run, kind = waitables[obj]
+        ready, _, _ = select.select(list(waitables), [], [], timeout) if waitables else ([], [], [])
+        for fd in ready:
+            run, kind = waitables[fd]
             if run.child is None:
                 continue
             if kind == "results":
@@ -262,57 +385,71 @@ class Pool:
             elif kind == "output":
                 self._read_output(run)
             else:
-                exited.append(run)
+                self._read_slot(run)
         now = time.monotonic()
-        for run in self.running:
-            if run.child is not None and run not in exited:
+        for run in list(self.running):
+            if run.child is not None and run.child.exited:
+                self._child_exited(run)
+            elif run.child is not None:
                 self._watch(run, now)
-        for run in exited:
-            self._child_exited(run)
+
+    def _read_slot(self, run: StudentRun) -> None:
+        try:
+            messages = run.slot.read()
+        except SlotGone as gone:
+            self._slot_failed(run, str(gone))
+            return
+        for message in messages:
+            if message["type"] == "exited" and run.child is not None and message["pid"] == run.child.pid:
+                run.child.exitcode = int(message["status"])
+                run.child.exit_reason = message.get("reason")
+                run.child.exited = True
 
     # --- starting and watching a grading process -------------------------------------------------------
 
     def _start_child(self, run: StudentRun) -> None:
         run.processes += 1
         open_exercises = sorted({info.exercise for info in run.checks.values() if info.id not in run.results})
+        process = run.slot.folder / f"process-{run.processes}"
         job = {
             "root": str(self.root),
             "exercises": open_exercises if run.checks else [ex.name for ex in run.exercises],
             "skip": sorted(run.results),
-            "submission": str(run.workdir / "submission"),
-            "workdir": str(run.workdir / f"process-{run.processes}"),
-            "env": sandbox.scrubbed_env(run.workdir / f"process-{run.processes}", self.limits.threads),
+            "submission": str(run.slot.folder / "submission"),
+            "workdir": str(process),
+            "env": sandbox.scrubbed_env(process, self.limits.threads),
             "limits": self.limits.as_dict(),
             "seed": self.seed,
             "device": self.device,
         }
-        results_r, results_w = self.ctx.Pipe(duplex=False)
-        output_r, output_w = self.ctx.Pipe(duplex=False)
-        from grader.batch import worker  # noqa: PLC0415 - only its name is pickled
-
-        process = self.ctx.Process(target=worker.child_main, args=(job, results_w, output_w),
-                                   name=f"grade {run.student}", daemon=False)
-        with _without_main():
-            process.start()  # the first one waits for the fork server to be ready
+        results_r, results_w = os.pipe()
+        output_r, output_w = os.pipe()
+        try:
+            run.slot.send({"type": "grade", "job": job}, [results_w, output_w])
+        finally:
+            os.close(results_w)
+            os.close(output_w)
+        try:
+            started = run.slot.wait_for("started", SLOT_START)
+        except SlotGone:
+            os.close(results_r)
+            os.close(output_r)
+            raise
+        for fd in (results_r, output_r):
+            os.set_blocking(fd, False)
         if run.processes == 1:
             run.started = time.monotonic()
-        results_w.close()
-        output_w.close()
-        fds = []
-        for connection in (results_r, output_r):
-            fds.append(os.dup(connection.fileno()))
-            connection.close()
-            os.set_blocking(fds[-1], False)
-        run.child = Child(process, *fds)
+        run.child = Child(run.slot, int(started["pid"]), results_r, output_r)
         run.current, run.importing = None, None
         run.deadline = time.monotonic() + self.limits.idle_timeout
         self.on_event(run, "start")
 
     def _watch(self, run: StudentRun, now: float) -> None:
         child = run.child
-        if now >= run.started + self.limits.submission_timeout:
-            child.kill("submission-timeout", f"the submission's time limit ({self.limits.submission_timeout:g} s) "
-                                             f"ran out before this check finished")
+        budget = self.limits.submission_timeout or DEFAULT_SUBMISSION_TIMEOUT
+        if now >= run.started + budget:
+            child.kill("submission-timeout", f"the submission's time limit ({budget:g} s) ran out before this "
+                                             f"check finished")
             return
         if now >= run.deadline:
             if run.current is not None:
@@ -322,17 +459,11 @@ class Pool:
             else:
                 child.kill("crashed", f"the grading process was silent for {self.limits.idle_timeout:g} s "
                                       f"between checks and was killed")
-            return
-        size = sandbox.rss(child.pid)
-        if size is not None and child.rss_base is not None:
-            if size > child.rss_base + self.limits.memory_mb * sandbox.MiB:
-                child.kill("crashed", f"used more than {self.limits.memory_mb} MiB of memory "
-                                      f"(the grading process was killed)")
 
     def _timeout_of(self, check_id: str, run: StudentRun) -> float:
         info = run.checks.get(check_id)
-        if info is not None and info.timeout:
-            return info.timeout
+        if info is not None and info.limit:
+            return info.limit
         return self.limits.check_timeout or DEFAULT_CHECK_TIMEOUT
 
     # --- reading the pipes -------------------------------------------------------------------------------
@@ -392,8 +523,8 @@ class Pool:
                 del buffer[:4 + size]
                 self._handle(run, message)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
-                child.kill("crashed", f"the grading process sent a malformed message ({type(error).__name__}) "
-                                      f"and was stopped")
+                child.kill("crashed", f"the grading process sent a malformed message ({type(error).__name__}: "
+                                      f"{str(error)[:100]}) and was stopped")
                 if child.results_fd is not None:
                     os.close(child.results_fd)
                     child.results_fd = None
@@ -401,37 +532,45 @@ class Pool:
         return True
 
     def _handle(self, run: StudentRun, message: dict) -> None:
-        child = run.child
         kind = message["type"]
         now = time.monotonic()
         if kind == "hello":
-            child.rss_base = sandbox.rss(child.pid)
+            pass
         elif kind == "collected":
             for check in message["checks"]:
-                cid = str(check["id"])
-                if cid not in run.checks:
-                    timeout = check.get("timeout")
-                    run.checks[cid] = CheckInfo(cid, str(check["exercise"]), bool(check["hidden"]),
-                                                float(check["max_points"]), float(timeout) if timeout else None)
+                meta = CheckMeta.from_dict(check)
+                run.checks.setdefault(meta.id, meta)
             run.seed = int(message["seed"]) if run.seed is None else run.seed
             run.device = str(message["device"]) if run.device is None else run.device
             run.deadline = now + self.limits.idle_timeout
         elif kind == "start":
             cid = str(message["id"])
+            if cid not in run.checks or cid in run.results:
+                raise ValueError(f"start of a check that is not open: {cid[:100]}")
             run.current = cid
             limit = self._timeout_of(cid, run)
             run.deadline = now + limit + self.limits.grace(limit)
             run.current_started = now
             self.on_event(run, "check")
         elif kind == "result":
-            result = _check_result(message["check"])
-            # Messages name the submission by the private folder it was copied to; show the student instead.
-            result.message = result.message.replace(str(run.workdir / "submission"), run.student)
+            result = CheckResult.from_dict(message["check"])
+            # Messages name the submission by the slot's folder it was copied to; show the student instead.
+            result.message = result.message.replace(str(run.slot.folder / "submission"), run.student)
+            result.traceback = result.traceback.replace(str(run.slot.folder / "submission"), run.student)
             if result.id not in run.checks:  # a collection error: a "check" of its own
-                run.checks[result.id] = CheckInfo(result.id, result.exercise, result.hidden, result.max_points, None)
-            if result.id not in run.results:
-                run.results[result.id] = result
-                child.new_results += 1
+                if result.outcome != "error" or result.points:
+                    raise ValueError(f"a result for a check that was never collected: {result.id[:100]}")
+                run.checks[result.id] = CheckMeta(result.id, result.exercise, result.hidden, result.max_points,
+                                                  None, False)
+            elif result.id in run.results:
+                raise ValueError(f"a second result for {result.id[:100]}")
+            elif result.outcome == "passed" and run.current != result.id:
+                raise ValueError(f"a pass for {result.id[:100]}, which was not running")
+            elif result.max_points != run.checks[result.id].points:
+                raise ValueError(f"{result.id[:100]} reported with other points than it was collected with")
+            run.results[result.id] = result
+            child = run.child
+            child.new_results += 1
             if run.current == result.id:
                 run.current = None
             run.deadline = now + self.limits.idle_timeout
@@ -440,12 +579,17 @@ class Pool:
         elif kind == "imported":
             run.importing = None
         elif kind == "failure":
-            child.failure = str(message["error"])[:500]
+            run.child.failure = str(message["error"])[:500]
+        elif kind == "notes":
+            for note in message["notes"][:20]:
+                note = str(note)[:300].replace(str(run.slot.folder / "submission"), run.student)
+                if note not in run.notes:
+                    run.notes.append(note)
         elif kind == "end":
-            child.ended = True
+            run.child.ended = True
             run.cpu_time += max(0.0, float(message.get("cpu_time", 0.0)))
             if run.checks and not run.open_checks:
-                kill_group(child.pid)  # all verdicts are in: no need to wait for pytest to tear down
+                run.child.stop()  # all verdicts are in: no need to wait for pytest to tear down
         else:
             raise ValueError(kind)
 
@@ -469,7 +613,7 @@ class Pool:
                 run.error = f"the checks could not be collected: {cause}"
                 run.finished = True
             else:
-                self._start_child(run)
+                self._restart(run)
             return
         run.events.append(f"grading process {run.processes} ended early: {cause}")
         if child.kill_reason is not None and child.kill_reason[0] == "submission-timeout":
@@ -491,13 +635,24 @@ class Pool:
             run.record_open("crashed", f"not run: the grading process ended {run.processes} times, last: {cause}")
             run.finished = True
             return
-        self._start_child(run)
+        self._restart(run)
+
+    def _restart(self, run: StudentRun) -> None:
+        try:
+            if run.slot is None:
+                self._prepare(run)
+            self._start_child(run)
+        except SlotGone as gone:
+            self._slot_failed(run, str(gone))
 
     def _why(self, child: Child) -> tuple[str, str, str]:
         """(outcome, message for the check that was running, the cause in a few words)."""
         if child.kill_reason is not None:
             outcome, message = child.kill_reason
             return ("timeout" if outcome == "submission-timeout" else outcome), message, message
+        if child.exit_reason == "memory":
+            cause = f"used more than {self.limits.memory_mb} MiB of memory (the grading process was killed)"
+            return "crashed", cause, cause
         code = child.exitcode
         if child.failure:
             cause = f"the grading session failed: {child.failure}"
@@ -522,33 +677,17 @@ class Pool:
         return "crashed", f"{cause}, during this check", cause
 
     def _close(self, child: Child) -> None:
-        kill_group(child.pid)  # whatever it left behind: subprocesses in its group
-        child.process.join(timeout=5)
-        child.exitcode = child.process.exitcode
+        if not child.exited:
+            child.stop()
+            try:
+                deadline = time.monotonic() + 10
+                while not child.exited and time.monotonic() < deadline:
+                    for message in child.slot.read(block=0.5):
+                        if message["type"] == "exited" and message["pid"] == child.pid:
+                            child.exitcode, child.exited = int(message["status"]), True
+            except SlotGone:
+                child.exited = True
         for name in ("output_fd", "results_fd"):
             if getattr(child, name) is not None:
                 os.close(getattr(child, name))
                 setattr(child, name, None)
-        try:
-            child.process.close()
-        except ValueError:
-            pass
-
-
-def _check_result(data: dict) -> CheckResult:
-    """A CheckResult from a message, with every field checked: the pipe is not trusted to be well formed."""
-    outcome = str(data["outcome"])
-    if outcome not in OUTCOMES:
-        raise ValueError(outcome)
-    max_points = float(data["max_points"])
-    points = float(data["points"])
-    if not (0 <= points <= max_points):
-        raise ValueError(points)
-    thresholds = data.get("thresholds") or []
-    if not isinstance(thresholds, list):
-        raise TypeError("thresholds")
-    return CheckResult(
-        id=str(data["id"]), exercise=str(data["exercise"]), outcome=outcome, points=points, max_points=max_points,
-        hidden=bool(data["hidden"]), message=str(data.get("message", ""))[:2000],
-        duration=float(data.get("duration", 0.0)), thresholds=[dict(t) for t in thresholds][:50],
-    )

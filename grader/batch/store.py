@@ -1,8 +1,8 @@
 """The batch's output folder: one JSON file per student, written atomically when the student is done, and
 the exports rebuilt from those files (grades.csv, histogram.png).
 
-A student's file is the `--json` schema (`Report.to_dict()`) plus the batch's own keys (student,
-submission_hash, grading_key, ...). A rerun skips a student whose file holds the same submission hash and
+A student's file is the `--json` schema (`Report.to_dict("message")`: everything, hidden checks included)
+plus the batch's own keys (student, submission_hash, grading_key, sandbox, ...). A rerun skips a student whose file holds the same submission hash and
 grading key; everything else is graded again.
 """
 
@@ -15,10 +15,13 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import grader
+from grader import data
 from grader.course import Exercise
-from grader.results import Report, write_atomic
+from grader.results import Report, format_points, write_atomic
 
-SCHEMA = "grader-batch/1"
+SCHEMA = "grader-batch/2"
+TIMINGS = "exercises/reference-times.json"  # the reference's check times, from which time limits follow
 
 
 def result_path(out: Path, student: str) -> Path:
@@ -34,18 +37,21 @@ def clean_stale(out: Path) -> list[Path]:
 
 
 def grading_key(root: Path, exercises: list[Exercise], seed: int | None, device: str, limits: dict) -> str:
-    """What, besides the submission, decides a grade: the exercises, their check files, seed, device, limits."""
+    """What, besides the submission, decides a grade: the grader (its version and its code), the course's
+    configuration and data, the exercises and their check files, the seed, the device and the limits."""
     digest = hashlib.sha256()
-    settings = {"exercises": [ex.name for ex in exercises], "seed": seed, "device": device,
-                "limits": {k: None if limits[k] is None else float(limits[k])
-                           for k in ("check_timeout", "submission_timeout", "memory_mb")}}
+    settings = {"grader": grader.__version__, "exercises": [ex.name for ex in exercises], "seed": seed,
+                "device": device, "limits": {k: None if limits[k] is None else float(limits[k])
+                                             for k in ("check_timeout", "submission_timeout", "memory_mb")}}
     digest.update(json.dumps(settings, sort_keys=True).encode())
-    for ex in exercises:
-        for path in sorted([*ex.check_files, *ex.path.glob("conftest.py")]):
-            digest.update(f"{ex.name}/{path.name}\0".encode())
-            digest.update(path.read_bytes())
-    for path in [root / "exercises" / "conftest.py"]:
+    package = Path(grader.__file__).resolve().parent
+    files = [("grader/" + p.relative_to(package).as_posix(), p) for p in sorted(package.rglob("*.py"))]
+    files += [(name, root / name) for name in ("pyproject.toml", "exercises/conftest.py", TIMINGS)]
+    files += [(f"exercises/{ex.name}/{p.name}", p) for ex in exercises for p in ex.check_files]
+    files += [("datasets/SHA256SUMS", data.data_dir() / "SHA256SUMS")]
+    for name, path in files:
         if path.is_file():
+            digest.update(f"{name}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -62,10 +68,11 @@ def is_current(data: dict | None, submission_hash: str, key: str) -> bool:
     return bool(data) and data.get("submission_hash") == submission_hash and data.get("grading_key") == key
 
 
-def student_record(report: Report, *, student: str, entry: Path, submission_hash: str, key: str, notes: list[str],
+def student_record(report: Report, *, student: str, entry: Path, submission_hash: str, key: str, sandbox: str,
                    events: list[str], output: bytes, output_total: int, processes: int, wall_time: float,
                    cpu_time: float = 0.0) -> dict:
-    data = report.to_dict()
+    """The student's file: the full report (hidden checks included: it is the instructor's) and the batch's keys."""
+    data = report.to_dict("message")
     kept = output.decode("utf-8", errors="replace")
     if output_total > len(output):
         kept += f"\n[... {output_total - len(output)} more bytes not kept]"
@@ -75,15 +82,20 @@ def student_record(report: Report, *, student: str, entry: Path, submission_hash
         "submission": str(entry),
         "submission_hash": submission_hash,
         "grading_key": key,
+        "sandbox": sandbox,
         "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_time": round(wall_time, 3),
         "cpu_time": round(cpu_time, 3),
         "processes": processes,
-        "intake_notes": notes,
         "events": events,
         "output": kept,
     })
     return data
+
+
+def report_of(record: dict) -> Report:
+    """The report in a student's file (checked as untrusted JSON)."""
+    return Report.from_dict(record)
 
 
 def save(out: Path, student: str, data: dict) -> Path:
@@ -107,8 +119,8 @@ def write_csv(out: Path, results: list[dict]) -> Path:
     writer.writerow(["student", "total", "max_total", *names])
     for data in results:
         scores = {e["name"]: e["score"] for e in data.get("exercises", [])}
-        writer.writerow([data["student"], _num(data["total"]), _num(data["max_total"]),
-                         *(_num(scores[n]) if n in scores else "" for n in names)])
+        writer.writerow([data["student"], format_points(data["total"]), format_points(data["max_total"]),
+                         *(format_points(scores[n]) if n in scores else "" for n in names)])
     path = out / "grades.csv"
     write_atomic(path, buffer.getvalue().encode())
     return path
@@ -143,7 +155,3 @@ def write_histogram(out: Path, results: list[dict]) -> Path | None:
     path = out / "histogram.png"
     write_atomic(path, buffer.getvalue())
     return path
-
-
-def _num(value: float) -> str:
-    return f"{float(value):g}"

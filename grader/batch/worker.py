@@ -1,41 +1,39 @@
-"""The grading process: one per submission (or per restart), forked from a server that has torch loaded.
+"""The grading process: one per submission (or per restart), forked by a slot's zygote that has torch loaded.
 
 It puts itself under its limits (`sandbox.enter`), then runs one pytest session over the chosen exercises
-against the submission, exactly as `grader run --submission` would (same plugin, seeds, checks), and sends
-every event to the parent over a private pipe as it happens: the checks collected, each check's start, each
-check's result the moment it is settled, and the student module's import. Messages are JSON, never pickle.
-Everything the session prints, and everything student code prints, goes to a second pipe that the parent
-only counts and keeps a bounded piece of: printing cannot forge a result.
+against the submission (the session `grader.session` builds: same plugin, seeds, checks as every other
+path), and sends every event to the parent over a private pipe as it happens: the checks collected, each
+check's start, each check's result the moment it is settled, and the student module's import. Messages are
+length-prefixed JSON, never pickle. Everything the session prints, and everything student code prints, goes
+to a second pipe that the parent only counts and keeps a bounded piece of: printing cannot forge a result.
 
-Importing this module is the fork server's preload, so torch, NumPy, pytest and the grader are already
-imported when a grading process starts.
+Importing this module is the zygote's preload, so torch, NumPy, pytest and the grader are already imported
+when a grading process starts.
 """
 
 from __future__ import annotations
 
 import faulthandler
-import gc
-import io
 import json
 import os
-import resource
+import struct
 import sys
 from pathlib import Path
 
-import numpy  # noqa: F401  (preloaded for the grading processes)
+import numpy  # preloaded for the grading processes
 import pytest
-import pytest_timeout  # noqa: F401
+import pytest_timeout  # preloaded: the sessions load it with -p (plugin autoloading is off)
 import torch
-
-import torch._inductor.config  # noqa: F401  (torch.use_deterministic_algorithms imports it, and torch._dynamo)
+import torch._dynamo  # an optimizer's first step imports it, and it wraps torch.manual_seed: before the snapshot
 from _pytest.config import default_plugins
 
-import grader.checks  # noqa: F401  (binds the comparison functions before any student code exists)
-import grader.data  # noqa: F401
+import grader.checks  # binds the comparison functions before any student code exists
+import grader.data  # preloaded
+from grader import session
 from grader.batch import sandbox
 from grader.batch.tamper import Guard
-from grader.course import is_hidden
-from grader.plugin import GRADING, exercise_of
+from grader.course import Exercise
+from grader.plugin import GRADING
 
 for _name in [*(f"_pytest.{name}" for name in default_plugins), "pdb", "tomllib", "faulthandler"]:  # every session's
     try:
@@ -43,17 +41,12 @@ for _name in [*(f"_pytest.{name}" for name in default_plugins), "pdb", "tomllib"
     except ImportError:  # pragma: no cover
         pass
 for _name in filter(None, os.environ.get("GRADER_BATCH_PRELOAD", "").split(",")):
-    try:  # heavy packages the chosen exercises use (torchvision...): imported once, in the fork server
+    try:  # heavy packages the chosen exercises use (torchvision...): imported once, in the zygote
         __import__(_name)
-    except Exception:  # noqa: BLE001 - a grading process imports it again and reports what is wrong
+    except Exception:  # a grading process imports it again and reports what is wrong
         pass
 
-# Everything loaded so far lives as long as the fork server: keep it out of every collection, so that a
-# grading process neither scans it (pytest runs gc.collect() at its end) nor copies its pages by touching them.
-gc.freeze()
-
-_dumps = json.dumps
-_exit = os._exit
+_dumps, _pack, _write, _exit = json.dumps, struct.pack, os.write, os._exit
 
 
 def _plain(value):
@@ -65,14 +58,18 @@ def _plain(value):
 
 
 class Channel:
-    """The result pipe. Bound methods are kept, so student code that patches json or the class does not matter."""
+    """The result pipe. The functions it uses are bound here, so student code that patches json, struct or os
+    does not change what is sent."""
 
-    def __init__(self, connection):
-        self._send = connection.send_bytes
+    def __init__(self, fd: int):
+        self._fd = fd
 
     def send(self, message: dict) -> None:
         try:
-            self._send(_dumps(message, default=_plain).encode())
+            data = _dumps(message, default=_plain).encode()
+            frame = _pack("!i", len(data)) + data
+            while frame:
+                frame = frame[_write(self._fd, frame):]
         except (OSError, ValueError, TypeError):
             _exit(71)  # the parent is gone or the pipe was closed under us: nothing left to do
 
@@ -117,23 +114,13 @@ class WorkerPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        checks = []
-        for item in session.items:
-            points = item.get_closest_marker("points")
-            timeout = item.get_closest_marker("timeout")
-            limit = timeout.kwargs.get("timeout", timeout.args[0] if timeout.args else None) if timeout else None
-            checks.append({
-                "id": item.nodeid,
-                "exercise": exercise_of(Path(item.path)),
-                "hidden": is_hidden(item.path),
-                "max_points": float(points.args[0]) if points else 1.0,
-                "timeout": float(limit) if limit else None,
-            })
+        collected = self.grading.collected
+        checks = [collected[item.nodeid].to_dict() for item in session.items if item.nodeid in collected]
         self.channel.send({"type": "collected", "checks": checks, "seed": self.grading.seed,
                            "device": self.grading.device.type})
         self._flush()
         modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
-        self.guard = Guard(modules)  # before any student code runs
+        self.guard = Guard(modules, [self.grading, self.grading.loader, self, self.channel])  # before student code
 
     @pytest.hookimpl(trylast=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -162,7 +149,11 @@ class WorkerPlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self._flush()
+        import resource
+
         used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        if self.grading.loader.notes:
+            self.channel.send({"type": "notes", "notes": self.grading.loader.notes})
         self.channel.send({"type": "end", "status": int(exitstatus),  # the parent need not wait for the exit
                            "cpu_time": sum(u.ru_utime + u.ru_stime for u in used)})
 
@@ -173,50 +164,33 @@ class WorkerPlugin:
         while self.sent < len(results):
             check = results[self.sent]
             self.sent += 1
-            self.channel.send({"type": "result", "check": {
-                "id": check.id, "exercise": check.exercise, "outcome": check.outcome, "points": check.points,
-                "max_points": check.max_points, "hidden": check.hidden, "message": check.message,
-                "duration": check.duration, "thresholds": check.thresholds,
-            }})
+            self.channel.send({"type": "result", "check": check.to_dict()})
 
 
-def child_main(job: dict, results_connection, output_connection) -> None:
-    """Entry point in the grading process (the target of the forkserver Process)."""
-    output_fd = os.dup(output_connection.fileno())
-    output_connection.close()
-    keep = [results_connection.fileno()]
+def child_main(job: dict, results_fd: int, output_fd: int) -> None:
+    """The grading process, forked by the zygote; it never returns."""
     workdir = Path(job["workdir"])
-    sandbox.enter(workdir, job["env"], sandbox.Limits(**job["limits"]), keep, output_fd, job["device"] == "cpu")
-    torch.set_num_threads(job["limits"]["threads"])
-    channel = Channel(results_connection)
+    limits = sandbox.Limits(**job["limits"])
+    sandbox.enter(workdir, job["env"], limits, output_fd, job["device"] == "cpu")
+    torch.set_num_threads(limits.threads)
+    channel = Channel(results_fd)
     channel.send({"type": "hello", "pid": os.getpid()})
     root = Path(job["root"])
-    args = [str(root / "exercises" / name) for name in job["exercises"]]
-    args += [
-        "--rootdir", str(root), "-c", str(root / "pyproject.toml"), "-p", "no:cacheprovider",
-        "-p", "pytest_timeout", "-p", "grader.plugin",  # these plugins only: autoloading is off
-        "--capture=no", "-q", "--submission", job["submission"], "--device", job["device"],
-    ]
-    if job["seed"] is not None:
-        args += ["--seed", str(job["seed"])]
-    if job["limits"]["check_timeout"] is not None:
-        args += ["-o", f"grader_timeout={job['limits']['check_timeout']}"]
+    exercises = [Exercise(name, root / "exercises" / name) for name in job["exercises"]]
+    args = session.pytest_args(root, exercises, submission=Path(job["submission"]), seed=job["seed"],
+                               device=job["device"], check_timeout=limits.check_timeout, capture="no")
+    args += ["-p", "pytest_timeout"]  # autoloading is off: the plugins the grading needs, and only those
     status = -1
-    stdio = sys.stdout, sys.stderr
-    report = sys.stdout = sys.stderr = io.StringIO()  # pytest's own report: not counted, not shown
-    plugin = WorkerPlugin(channel, set(job["skip"]), stdio)
+    plugin = WorkerPlugin(channel, set(job["skip"]), (sys.stdout, sys.stderr))
     try:
-        status = int(pytest.main(args, plugins=[plugin]))
-    except BaseException as error:  # noqa: BLE001 - whatever happens, the parent learns it from the pipe
+        status, _ = session.run(args, [plugin])
+    except BaseException as error:  # whatever happens, the parent learns it from the pipe
         channel.send({"type": "failure", "error": f"{type(error).__name__}: {error}"[:500]})
-    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) and plugin.guard is None:
-        lines = [line for line in report.getvalue().splitlines() if line.strip()]
-        channel.send({"type": "failure", "error": (lines[-1] if lines else f"pytest exit status {status}")[:500]})
     channel.send({"type": "end", "status": status})
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     # No interpreter shutdown: threads left running, atexit handlers and finalizers of student code never run.
     _exit(0)

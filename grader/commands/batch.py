@@ -165,9 +165,7 @@ COMMANDS = [batch]
 
 
 def run(argv: list[str] | None = None) -> None:
-    """`python -m grader.batch ...`: `grader batch ...` without loading the other subcommands, so that the
-    parent process never imports torch (only the grading processes need it)."""
+    """`python -m grader.batch ...`: the same as `grader batch ...`."""
     from grader import cli
 
-    cli.COMMAND_MODULES = ("batch",)
     cli.run(["batch", *(sys.argv[1:] if argv is None else argv)])

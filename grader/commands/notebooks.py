@@ -26,14 +26,14 @@ def notebooks_command(out: Path, exercises: tuple[str, ...], course_id: str, for
     points `grader run` gives it. Hidden checks appear in the release as a comment only. The kernel that
     runs the notebooks needs this course installed (`pip install -e .`); see docs/nbgrader.md.
     """
-    from grader import notebooks
+    from grader import nbcourse
 
     root = course.find_root()
-    written = notebooks.write_course(root, out, list(exercises), course_id=course_id, force=force)
+    written = nbcourse.write_course(root, out, list(exercises), course_id=course_id, force=force)
     console = Console(file=sys.stdout, soft_wrap=True)
     for item in written:
         console.print(f"{item.path}: {item.checks} checks, {item.points:g} points")
-    leaks = notebooks.release_leaks(root, [w.path for w in written])
+    leaks = nbcourse.release_leaks(root, [w.path for w in written])
     if leaks:
         console.print(Text(f"The released notebooks would leak {len(leaks)} hidden or solution item(s):",
                            style="bold red"))

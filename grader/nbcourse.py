@@ -17,25 +17,26 @@ A source notebook holds, in order:
   its call, with an opaque id, is inside `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`.
 
 Nothing here needs Jupyter or nbgrader: notebooks are written as plain nbformat 4 JSON.
+Checks that need a CUDA GPU get no cell (see `collect_checks`).
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import copy
-import io
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 
 from grader import __version__, course
 from grader.course import CourseError, Exercise
-from grader.notebook import ALIAS, check_key, hidden_id
+from grader.intake import notebook_code_cells
+from grader.metadata import CheckMeta
+from grader.notebook import ALIAS
+from grader.results import hidden_id
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -63,49 +64,16 @@ c.Execute.timeout = {EXECUTE_TIMEOUT}
 
 # --- the checks of an exercise, as the grader collects them ------------------------------------------
 
-@dataclass(frozen=True)
-class CheckInfo:
-    key: str  # "test_cnn.py::test_conv2d_notes_example", as in grader.notebook
-    points: float
-    hidden: bool
+def collect_checks(root: Path, exercises: Sequence[Exercise]) -> dict[str, list[CheckMeta]]:
+    """Each exercise's checks (public, then hidden, in the grader's order) with their points. A check that
+    needs a CUDA GPU has no cell: notebooks are graded where the kernel runs, on the CPU (a skipped check
+    would cost its points in nbgrader, while `grader` does not offer them)."""
+    from grader import session
 
-
-class _Collect:
-    def __init__(self) -> None:
-        self.items: list[pytest.Item] = []
-        self.errors: list[str] = []
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.items = list(session.items)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            lines = str(report.longrepr).strip().splitlines()
-            self.errors.append(f"{report.nodeid}: {lines[-1] if lines else 'cannot be collected'}")
-
-
-def collect_checks(root: Path, exercises: Sequence[Exercise]) -> dict[str, list[CheckInfo]]:
-    """Each exercise's checks (public, then hidden, in the grader's order) with their points."""
-    if not exercises:
-        return {}
-    args = [str(ex.path) for ex in exercises]
-    args += ["--collect-only", "-q", "--rootdir", str(root), "-c", str(root / "pyproject.toml"),
-             "-p", "no:cacheprovider"]
-    plugin = _Collect()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        code = pytest.main(args, plugins=[plugin])
-    if plugin.errors:
-        raise CourseError(f"cannot collect the checks: {plugin.errors[0]}")
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise CourseError(f"collecting the checks stopped with pytest exit code {int(code)}")
-    found: dict[str, list[CheckInfo]] = {ex.name: [] for ex in exercises}
-    for item in plugin.items:
-        exercise = next((ex.name for ex in exercises if Path(item.path).parent == ex.path), None)
-        if exercise is None:
-            continue
-        marker = item.get_closest_marker("points")
-        points = float(marker.args[0]) if marker else 1.0  # as grader.plugin gives them
-        found[exercise].append(CheckInfo(check_key(item.nodeid), points, course.is_hidden(item.path)))
+    found: dict[str, list[CheckMeta]] = {ex.name: [] for ex in exercises}
+    for meta in session.collect(root, exercises):
+        if meta.exercise in found and not meta.cuda:
+            found[meta.exercise].append(meta)
     for infos in found.values():
         infos.sort(key=lambda info: info.hidden)  # stable: public first, each in collection order
     return found
@@ -279,7 +247,7 @@ except Exception as error:
 {ALIAS}.setup({exercise!r}, module={module!r}, grader_version={__version__!r})'''
 
 
-def check_source(exercise: str, info: CheckInfo, number: int) -> str:
+def check_source(exercise: str, info: CheckMeta, number: int) -> str:
     points = f"{info.points:g} point{'s' if info.points != 1 else ''}"
     call = f"from grader import notebook as {ALIAS}\n{ALIAS}.check({json.dumps(exercise)}, "
     if not info.hidden:
@@ -301,7 +269,7 @@ this notebook has defined, and fails with a message saying what is wrong.
 run only when your work is graded ({points:g} points in all)."""
 
 
-def build_notebook(root: Path, exercise: Exercise, checks: list[CheckInfo]) -> dict:
+def build_notebook(root: Path, exercise: Exercise, checks: list[CheckMeta]) -> dict:
     """The source notebook of `exercise`, as nbformat 4 JSON."""
     stub_path = exercise.path / f"{exercise.module}.py"
     solution_path = root / "solutions" / exercise.name / f"{exercise.module}.py"
@@ -348,14 +316,8 @@ def build_notebook(root: Path, exercise: Exercise, checks: list[CheckInfo]) -> d
 
 def notebook_code(notebook: dict, *, release: bool = False) -> str:
     """The module a notebook defines: its code cells other than the setup and test cells, in order."""
-    sources = []
-    for cell in notebook["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] != "code" or meta.get("grade") or meta.get("grade_id") == "setup":
-            continue
-        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        sources.append(release_code(text) if release else text)
-    return "\n\n".join(sources) + "\n"
+    sources = notebook_code_cells(notebook)
+    return "\n\n".join(release_code(text) if release else text for text in sources) + "\n"
 
 
 # --- the course directory ---------------------------------------------------------------------------
