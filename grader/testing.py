@@ -1,4 +1,4 @@
-"""Helpers for course authors' tests: grade a reference solution with a realistic mistake edited in."""
+"""Helpers for course authors' tests: grade a reference solution (or any module) with a realistic mistake edited in."""
 
 from __future__ import annotations
 
@@ -20,14 +20,22 @@ def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, st
     `checks` (check names, as `test_conv2d_values`, parametrised cases included) runs only those checks:
     the ones that should catch the mistake."""
     ex = course.select(root, [exercise])[0]
-    source = (root / "solutions" / ex.name / f"{ex.module}.py").read_text(encoding="utf-8")
+    return grade_edited(root, workdir, exercise, root / "solutions" / ex.name / f"{ex.module}.py", *edits,
+                        seed=seed, checks=checks)
+
+
+def grade_edited(root: Path, workdir: Path, exercise: str, source: Path, *edits: tuple[str, str],
+                 seed: int | None = None, checks: Sequence[str] | None = None) -> Report:
+    """Grade the module `source` (of `exercise`) with each `(old, new)` edit applied, as grade_mutant does."""
+    ex = course.select(root, [exercise])[0]
+    text = Path(source).read_text(encoding="utf-8")
     for old, new in edits:
-        if old not in source:
-            raise AssertionError(f"mutation target not found in the solution of {ex.name}: {old!r}")
-        source = source.replace(old, new)
+        if old not in text:
+            raise AssertionError(f"edit target not found in {source}: {old!r}")
+        text = text.replace(old, new)
     submission = workdir / f"mutant-{next(_counter)}"
     (submission / ex.name).mkdir(parents=True)
-    (submission / ex.name / f"{ex.module}.py").write_text(source, encoding="utf-8")
+    (submission / ex.name / f"{ex.module}.py").write_text(text, encoding="utf-8")
     node_ids = None
     if checks is not None:
         node_ids = [f"{file.relative_to(root).as_posix()}::{name}" for file in ex.check_files
