@@ -9,9 +9,9 @@ A hint that names a cause appears only when that cause was detected. A check lis
 recognise, each with what it makes the result and the hint for it; when the student's result is what a
 mistake gives, that mistake's hint is shown, and otherwise none:
 
-    expect_tensor(got, F.conv2d(x, w, b), "conv2d(x, w, b)",
-                  mistakes=[Mistake(_("did you add the bias to every output channel?"), F.conv2d(x, w)),
-                            Mistake(_("cross-correlation: do not flip the kernel"), F.conv2d(x, w.flip(2, 3), b))])
+    expect_tensor(got, torch.relu(x) + b, "layer(x)",
+                  mistakes=[Mistake(_("the bias is missing"), torch.relu(x)),
+                            Mistake(_("the bias is added before the ReLU"), torch.relu(x + b))])
 
 `hint=` is guidance that is true whatever went wrong (a formula, the expected layout); it is shown with a
 value that differs, never with a wrong type or shape. The helpers detect some causes themselves: a NumPy

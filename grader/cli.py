@@ -20,7 +20,7 @@ def main() -> None:
 
 
 # Each module in grader/commands/ that defines a subcommand lists it in COMMANDS. None of them imports torch.
-COMMAND_MODULES = ("list", "run", "release", "check", "notebooks", "batch", "watch", "report")
+COMMAND_MODULES = ("list", "run", "release", "check", "notebooks", "batch", "watch", "report", "submit", "gradescope")
 
 
 def _register() -> None:

@@ -70,8 +70,13 @@ def modules_hash(modules: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+HAND_IN_PREFIX = "submission-"  # `grader submit` writes submission-<student>.zip
+
+
 def student_id(entry: Path) -> str:
-    return entry.name[: -len(".zip")] if entry.name.lower().endswith(".zip") else entry.name
+    """The student a submission is from: its name, without `.zip` and the prefix `grader submit` adds."""
+    name = entry.name[: -len(".zip")] if entry.name.lower().endswith(".zip") else entry.name
+    return name.removeprefix(HAND_IN_PREFIX) if entry.name.lower().endswith(".zip") else name
 
 
 def skipped(name: str) -> bool:
@@ -158,7 +163,7 @@ def _take(listing: Listing, contract: dict[str, str], submission: Submission) ->
             submission.notes.append(f"{name} taken from the notebook {path}")
         submission.modules[name] = content
     if MANIFEST in paths or any(p.endswith("/" + MANIFEST) for p in paths):
-        _check_manifest(listing, paths, submission)
+        _check_manifest(listing, paths, contract, submission)
     if not submission.modules and contract:
         shown = sorted({PurePosixPath(p).parts[0] for p in paths})[:5]
         expected = next(f"{ex}/{module}.py" for ex, module in sorted(contract.items()))
@@ -216,7 +221,7 @@ def _note_wrong_case(paths: list[str], contract: dict[str, str], submission: Sub
                 return
 
 
-def _check_manifest(listing: Listing, paths: list[str], submission: Submission) -> None:
+def _check_manifest(listing: Listing, paths: list[str], contract: dict[str, str], submission: Submission) -> None:
     """`grader submit`'s manifest: its SHA-256 of each module must match what was read."""
     path = min((p for p in paths if p == MANIFEST or p.endswith("/" + MANIFEST)), key=len)
     try:
@@ -229,7 +234,7 @@ def _check_manifest(listing: Listing, paths: list[str], submission: Submission) 
         if hashes.get(name) != hashlib.sha256(content).hexdigest():
             submission.notes.append(f"{name} changed after hand-in: its SHA-256 differs from {path}")
     for name in sorted(set(hashes) - set(submission.modules)):
-        if any(name.startswith(f"{ex}/") for ex in {n.split("/")[0] for n in submission.modules} | {name.split("/")[0]}):
+        if name.split("/")[0] in contract:  # only what is graded now
             submission.notes.append(f"{name} is listed in {path} but was not found")
 
 

@@ -21,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pytest_timeout
 import torch
 
 from grader import checks
 from grader.checks import CheckFailed
 from grader.course import EXERCISE_NAME, exercise_of, in_exercise, is_hidden, student_module_name
+from grader.limits import Timings, shortened_message, workload
 from grader.metadata import CUDA_SKIP, CheckMeta
 from grader.results import CheckResult, Report
 from grader.student import ModuleLoader, StudentCodeError, Target, innermost_student_frame
@@ -37,20 +39,27 @@ DEVICES = ("cpu", "cuda", "auto")
 TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 META = pytest.StashKey[CheckMeta]()
 THRESHOLDS = pytest.StashKey[list]()
+SHORTENED = pytest.StashKey[tuple]()  # (the looping function, the cut limit) of a check whose limit was cut
 
 
 class Grading:
     """One grading session: registered as a plugin object by `pytest_configure`, it holds the results."""
 
-    def __init__(self, config: pytest.Config, target: Target, seed: int, device: torch.device, timeout: float):
+    def __init__(self, config: pytest.Config, target: Target, seed: int, device: torch.device, timeout: float,
+                 timings: Timings, slowness: float):
         self.config = config
         self.target = target
         self.seed = seed
         self.device = device
         self.timeout = timeout
+        self.timings = timings
+        self.slowness = slowness
         self.loader = ModuleLoader(target)
         self.collected: dict[str, CheckMeta] = {}  # by check id, in collection order
         self.results: list[CheckResult] = []
+        self.looped: set[tuple[str, str]] = set()  # (exercise, function) that ran past a limit in this run
+        self.listeners: list = []  # told `looped(exercise, function)` and `limit_cut(check_id, function, seconds)`
+        self.current: pytest.Item | None = None
         self._running: dict[str, CheckResult] = {}
 
     def seed_of(self, item: pytest.Item) -> int:
@@ -61,14 +70,17 @@ class Grading:
                                   notes=list(self.loader.notes))
 
     def pytest_report_header(self) -> str:
-        return f"grader: target={self.target.label}, seed={self.seed} (replay with --seed {self.seed}), device={self.device.type}"
+        limits = f", time limits x{self.slowness:.2g} for this machine" if self.timings.checks else ""
+        return (f"grader: target={self.target.label}, seed={self.seed} (replay with --seed {self.seed}), "
+                f"device={self.device.type}{limits}")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
             if not in_exercise(Path(item.path)):
                 continue  # the grader's own tests are not graded checks
             meta = CheckMeta.of(item)
-            meta = dataclasses.replace(meta, limit=meta.timeout or self.timeout)
+            meta = dataclasses.replace(meta, limit=meta.timeout or self.timings.limit(meta.id, self.timeout,
+                                                                                     self.slowness))
             item.stash[META] = meta
             self.collected[meta.id] = meta
             # The marker pytest-timeout reads: the check's own limit, or the course's.
@@ -78,8 +90,62 @@ class Grading:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.current = item
         reset_torch_state()
         seed_everything(self.seed_of(item))
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        self.current = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings):
+        """pytest-timeout has armed SIGALRM: at the limit, first note which student function was running."""
+        armed = yield
+        if settings.method == "signal" and META in item.stash:
+            handler = signal.getsignal(signal.SIGALRM)
+
+            def noted(signum, frame):
+                self._ran_past_limit(item, frame)
+                handler(signum, frame)
+
+            signal.signal(signal.SIGALRM, noted)
+        return armed
+
+    def _ran_past_limit(self, item: pytest.Item, frame) -> None:
+        """A check's limit passed while `frame` ran: remember the student function it was in (once per run)."""
+        files = self.loader.files
+        while frame is not None and frame.f_code.co_filename not in files:
+            frame = frame.f_back
+        if frame is None:
+            return
+        exercise = exercise_of(Path(item.path))
+        function = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        if function != "<module>":
+            self.loop_in(exercise, function)
+
+    def loop_in(self, exercise: str, function: str) -> None:
+        """`function` of `exercise`'s student module ran past a limit: later checks that call it get a short limit."""
+        if (exercise, function) in self.looped:
+            return
+        self.looped.add((exercise, function))
+        for listener in self.listeners:
+            listener.looped(exercise, function)
+        self.loader.on_call(exercise, function, self._cut_limit)
+
+    def _cut_limit(self, function: str) -> None:
+        """A function that already ran past a limit is called by the running check: cut its limit to a few times
+        the reference's time for it, once."""
+        item = self.current
+        if item is None or SHORTENED in item.stash or META not in item.stash:
+            return
+        meta = item.stash[META]
+        limit = min(meta.limit, self.timings.short_limit(meta.id, self.slowness))
+        item.stash[SHORTENED] = (function, limit)
+        hook = item.config.hook
+        hook.pytest_timeout_cancel_timer(item=item)
+        hook.pytest_timeout_set_timer(item=item, settings=pytest_timeout.Settings(limit, TIMEOUT_METHOD, False, False))
+        for listener in self.listeners:
+            listener.limit_cut(item.nodeid, function, limit)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item):
@@ -179,6 +245,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("grader_device", "cpu, cuda or auto", default="cpu")
     parser.addini("grader_timeout", "default time limit of a check in seconds", default=str(DEFAULT_TIMEOUT))
     parser.addini("grader_threads", "torch's CPU threads while grading (1: same sums on every machine)", default="1")
+    parser.addini("grader_reference_times", "time limits from the reference's times (grader/limits.py), or the "
+                  "default for every check", type="bool", default=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -198,7 +266,10 @@ def pytest_configure(config: pytest.Config) -> None:
         target = Target("exercises", root / "exercises")
     seed = config.getoption("seed")
     seed = int(config.getini("grader_seed")) if seed is None else seed
-    grading = Grading(config, target, seed, _resolve_device(config), float(config.getini("grader_timeout")))
+    timings = Timings.load(root) if config.getini("grader_reference_times") else Timings()
+    slowness = timings.slowness(workload()) if timings.checks else 1.0
+    grading = Grading(config, target, seed, _resolve_device(config), float(config.getini("grader_timeout")),
+                      timings, slowness)
     config.stash[GRADING] = grading
     config.pluginmanager.register(grading, "grader-session")
     _make_deterministic()
@@ -297,6 +368,9 @@ def explain(excinfo: pytest.ExceptionInfo, item: pytest.Item, loader: ModuleLoad
     if excinfo.errisinstance(pytest.fail.Exception):
         match = _TIMEOUT.match(text)
         if match:
+            shortened = item.stash.get(SHORTENED, None)
+            if shortened is not None:
+                return "timeout", shortened_message(*shortened)
             return "timeout", f"took longer than the {match.group(1)} s time limit (an endless loop, or far too slow?)"
         return "failed", text
     if isinstance(error, NotImplementedError) and where is not None:

@@ -15,12 +15,15 @@ import ast
 import hashlib
 import re
 import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from grader import course
+from grader import course, limits
 from grader.course import CourseError, Exercise
+from grader.errors import GraderError
 
 # Never copied, wherever they are.
 SKIP_NAMES = frozenset({
@@ -82,13 +85,13 @@ def _skipped(path: Path) -> bool:
     return path.name in SKIP_NAMES or path.name.endswith(SKIP_SUFFIXES)
 
 
-def _tree(folder: Path) -> Iterable[Path]:
-    """Every file under `folder`, sorted, without caches, and never a hidden check."""
+def _tree(folder: Path, hidden: bool = False) -> Iterable[Path]:
+    """Every file under `folder`, sorted, without caches, and never a hidden check unless `hidden`."""
     for path in sorted(folder.iterdir()):
-        if _skipped(path) or course.is_hidden(path.name):
+        if _skipped(path) or (course.is_hidden(path.name) and not hidden):
             continue
         if path.is_dir():
-            yield from _tree(path)
+            yield from _tree(path, hidden)
         elif path.is_file():
             yield path
 
@@ -144,6 +147,8 @@ def plan(root: Path, chosen: Sequence[Exercise]) -> tuple[dict[str, Path | bytes
     if "pyproject.toml" not in files:
         raise CourseError(f"{root / 'pyproject.toml'} is missing: a release needs it to install and to run pytest")
     files["pyproject.toml"] = release_pyproject((root / "pyproject.toml").read_text(encoding="utf-8")).encode()
+    if limits.TIMINGS in files:
+        files[limits.TIMINGS] = public_timings(root, chosen, warnings)
     files["README.md"] = student_readme(chosen).encode()
     files["tox.ini"] = STUDENT_TOX.encode()
     return dict(sorted(files.items())), warnings
@@ -188,6 +193,19 @@ def release_pyproject(text: str) -> str:
     else:
         body = '\ntestpaths = ["exercises"]' + body
     return text[:section.end()] + body + text[stop:]
+
+
+def public_timings(root: Path, chosen: Sequence[Exercise], warnings: list[str]) -> bytes:
+    """The course's reference times (grader/limits.py) of the public checks of the chosen exercises only."""
+    timings = limits.Timings.load(root)
+    public = {str(f.relative_to(root).as_posix()) for ex in chosen for f in ex.check_files if not course.is_hidden(f)}
+    timings.checks = {cid: t for cid, t in timings.checks.items() if cid.split("::")[0] in public}
+    untimed = [name for name in sorted(public) if not any(cid.startswith(name + "::") for cid in timings.checks)]
+    if untimed:
+        warnings.append(f"no reference times for {', '.join(untimed)}: run `grader check` to measure them")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "exercises").mkdir()
+        return timings.save(Path(tmp)).read_bytes()
 
 
 def _title(ex: Exercise) -> str:
@@ -283,18 +301,54 @@ def _clear(out: Path) -> None:
             path.unlink()
 
 
-def write_release(root: Path, out: Path, names: Sequence[str] = (), *, force: bool = False) -> Release:
+class ReleaseRefused(GraderError):
+    """A stub would ship filled in; the release is not written."""
+
+    exit_code = 1
+
+
+def modified_stubs(root: Path, chosen: Sequence[Exercise]) -> list[str]:
+    """The stubs (exercises/NN/module.py) that differ from their committed version, when the course is a git
+    checkout; and those that pass a hidden check (so they are no stub), whatever git says."""
+    root = Path(root)
+    found = []
+    for ex in chosen:
+        rel = f"exercises/{ex.name}/{ex.module}.py"
+        try:
+            committed = subprocess.run(["git", "-C", str(root), "show", f"HEAD:{rel}"], capture_output=True,
+                                       timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            break  # no git here: the hidden checks below still decide
+        if committed.returncode == 0 and committed.stdout != (root / rel).read_bytes():
+            found.append(f"{rel} (differs from its committed version)")
+    from grader import session  # imports torch: only a release needs it
+
+    report = session.grade(root, chosen)
+    passing = sorted({c.exercise for c in report.checks if c.hidden and c.outcome == "passed"})
+    known = {f.split(" ", 1)[0] for f in found}
+    found += [f"{rel} (passes a hidden check)" for rel in (f"exercises/{name}/{course.select(root, [name])[0].module}.py"
+                                                           for name in passing) if rel not in known]
+    return found
+
+
+def write_release(root: Path, out: Path, names: Sequence[str] = (), *, force: bool = False,
+                  allow_modified_stubs: bool = False) -> Release:
     """Write the student release of the exercises named (all by default) to `out`, then scan it for leaks.
 
     `out` must be missing or empty (a lone `.git` folder counts as empty) unless `force`; with `force`
     everything in it but a `.git` folder is replaced, so a second release of the same course gives the same
-    tree.
+    tree. A stub that was filled in (see `modified_stubs`) refuses the release unless `allow_modified_stubs`.
     """
     root = Path(root)
     chosen = course.select(root, list(names))
     if not chosen:
         raise CourseError(f"no exercises in {root / 'exercises'}")
     _check_out(root, Path(out), force)
+    if not allow_modified_stubs:
+        modified = modified_stubs(root, chosen)
+        if modified:
+            raise ReleaseRefused(f"refusing to release filled-in stubs: {'; '.join(modified)} "
+                                 f"(restore them, or pass --allow-modified-stubs)")
     files, warnings = plan(root, chosen)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

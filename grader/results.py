@@ -195,7 +195,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; results are ordinary files
+        if hasattr(os, "fchmod"):  # not on Windows
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; results are ordinary files
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()

@@ -38,12 +38,14 @@ def pytest_args(
     lang: str | None = None,
     capture: str = "sys",
     verbose: bool = False,
+    reference_limits: bool = True,
 ) -> list[str]:
     """The pytest command line that grades `exercises` (or only the checks `node_ids`, ids as in
     `CheckResult.id`) of the course at `root` against the chosen target.
 
     `hidden=False` leaves the hidden checks out (what a student release has); `verbose` keeps the student's
-    own frames of each failure (`--tb=long`)."""
+    own frames of each failure (`--tb=long`); `reference_limits=False` gives every check the course's default
+    time limit instead of one from the reference's times (for measuring them)."""
     root = Path(root).absolute()
     if node_ids is not None:
         args = [_absolute_node_id(root, node_id) for node_id in node_ids]
@@ -66,12 +68,14 @@ def pytest_args(
         args += ["--seed", str(seed)]
     if device is not None:
         args += ["--device", device]
-    if check_timeout is not None:
-        args += ["-o", f"grader_timeout={check_timeout:g}"]
+    if check_timeout is not None:  # one limit for every check without its own marker
+        args += ["-o", f"grader_timeout={check_timeout:g}", "-o", "grader_reference_times=false"]
     if lang is not None:
         args += ["--lang", lang]
     if verbose:
         args.append("--tb=long")
+    if not reference_limits:
+        args += ["-o", "grader_reference_times=false"]
     return args
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from grader.intake import CELL, CELLS_MARKER
 
@@ -56,6 +58,7 @@ class ModuleLoader:
         self._modules: dict[Path, types.ModuleType | StudentCodeError] = {}
         self._preloaded_files: set[str] = set()
         self.notes: list[str] = []  # what loading wants the reader of the results to know, one line each
+        self._watched: dict[str, dict[str, Callable[[str], None]]] = {}  # exercise -> {qualname: on call}
 
     @property
     def files(self) -> set[str]:
@@ -71,11 +74,21 @@ class ModuleLoader:
         self._modules[path] = module
         self._preloaded_files.update(getattr(module, "__student_files__", ()))
 
+    def on_call(self, exercise: str, qualname: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(qualname)` whenever the student's function `qualname` ("conv2d", "SimpleCNN.forward")
+        of `exercise` is called from now on (it is wrapped in its module or class)."""
+        self._watched.setdefault(exercise, {})[qualname] = callback
+        for path, module in self._modules.items():
+            if path.parent.name == exercise and isinstance(module, types.ModuleType):
+                _wrap(module, qualname, callback)
+
     def load(self, exercise: str, module_name: str) -> types.ModuleType:
         path = (self.target.path / exercise / f"{module_name}.py").absolute()
         if path not in self._modules:
             try:
                 self._modules[path] = self._import(path, exercise, module_name)
+                for qualname, callback in self._watched.get(exercise, {}).items():
+                    _wrap(self._modules[path], qualname, callback)
             except StudentCodeError as error:
                 self._modules[path] = error
         result = self._modules[path]
@@ -129,6 +142,24 @@ class ModuleLoader:
                     raise
                 self.notes.append(f"{shown}: notebook cell {number} (line {start + 1}) raised "
                                   f"{type(error).__name__}: {_first_line(error)}; it was skipped, as nbgrader does")
+
+
+def _wrap(module: types.ModuleType, qualname: str, callback: Callable[[str], None]) -> None:
+    owner, *path = [module, *qualname.split(".")[:-1]]
+    for name in path:
+        owner = getattr(owner, name, None)
+    name = qualname.rsplit(".", 1)[-1]
+    function = owner.__dict__.get(name) if owner is not None and hasattr(owner, "__dict__") else None
+    if not callable(function) or getattr(function, "__grader_watched__", False):
+        return
+
+    @functools.wraps(function)
+    def watched(*args, **kwargs):
+        callback(qualname)
+        return function(*args, **kwargs)
+
+    watched.__grader_watched__ = True
+    setattr(owner, name, watched)
 
 
 def _raised_in(error: BaseException, file: str) -> bool:

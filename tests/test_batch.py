@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from grader import session
 from grader import intake
-from grader.batch import Limits, grade_batch, store
+from grader.batch import Limits, grade_batch, sandbox, store
 from grader.commands.batch import batch
 from grader.course import CourseError, select
 from grader.results import Report
@@ -66,6 +66,12 @@ EXPECTED = {
     "patched_oracle": (7, {"test_conv2d_notes_example": "failed", "test_max_pool2d_small": "failed"}),
     "fake_output": (7, {"test_conv2d_notes_example": "failed"}),
     "conftest_trap": (7, dict.fromkeys(SIZE_CHECKS, "passed")),
+    "patched_grader": (6, {"test_conv2d_output_size_notes_net": "failed", "test_conv2d_notes_example": "failed"}),
+    "frame_reader": (7, {"test_conv2d_notes_example": "failed", "test_max_pool2d_small": "failed"}),
+    "forged_results": (7, {"test_conv2d_notes_example": "crashed", "test_max_pool2d_small": "crashed"}),
+    # In the sandbox solutions/ is out of reach; without one, reading it gives full marks.
+    "reads_solution": (7 if sandbox.available() is None else 42, {}),
+    "sandbox_probe": (7, dict.fromkeys(SIZE_CHECKS, "passed")),
     "zip_top": (7, {}),
     "zip_wrapped": (7, {}),
     "solution_untrained": (38, {"test_train_reaches_accuracy_on_digits28": "failed"}),
@@ -393,3 +399,23 @@ def test_discover_names_students_and_refuses_duplicates(tmp_path):
     (tmp_path / "ann.zip").write_bytes((tmp_path / "bo.zip").read_bytes())
     with pytest.raises(CourseError, match="two submissions for student 'ann'"):
         intake.discover(tmp_path)
+
+
+def test_the_grading_key_follows_the_grader_its_code_and_the_data(tmp_path, monkeypatch):
+    """A result is kept only while nothing that decides a grade has changed: the grader included."""
+    exercises = select(ROOT, ["05_cnn"])
+    key = store.grading_key(ROOT, exercises, None, "cpu", LIMITS.as_dict())
+    assert key == store.grading_key(ROOT, exercises, None, "cpu", LIMITS.as_dict())
+    monkeypatch.setattr("grader.__version__", "99.0")
+    assert store.grading_key(ROOT, exercises, None, "cpu", LIMITS.as_dict()) != key
+    monkeypatch.undo()
+    data = tmp_path / "datasets"
+    shutil.copytree(ROOT / "datasets", data)
+    (data / "SHA256SUMS").write_text((data / "SHA256SUMS").read_text() + "\n")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data))
+    assert store.grading_key(ROOT, exercises, None, "cpu", LIMITS.as_dict()) != key
+    monkeypatch.undo()
+    real = Path.read_bytes
+    plugin = (ROOT / "grader" / "plugin.py").resolve()
+    monkeypatch.setattr(Path, "read_bytes", lambda self: real(self) + (b"#" if self.resolve() == plugin else b""))
+    assert store.grading_key(ROOT, exercises, None, "cpu", LIMITS.as_dict()) != key

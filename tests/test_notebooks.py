@@ -352,3 +352,32 @@ def test_nbgrader_generate_autograde_export_05_cnn(tmp_path, collected):
     assert float(rows["solution"]["max_score"]) == grader_max
     assert float(rows["solution"]["score"]) == grader_max
     assert float(rows["untouched"]["score"]) == 0
+
+
+def test_a_notebook_submission_graded_by_the_batch_scores_as_under_nbgrader(toy_notebook, toy, tmp_path):
+    """The batch route takes the notebook as it is: a scratch cell that raises costs that cell, as in nbgrader."""
+    from grader.batch import grade_batch
+
+    _, points, _ = _run_cells(toy_notebook, TOY_PARTLY_RIGHT)
+    ours = [c for c in toy_notebook["cells"] if c["cell_type"] != "code" or c["metadata"].get("nbgrader", {}).get(
+        "grade") or c["metadata"].get("nbgrader", {}).get("grade_id") == "setup"]
+    work = [nbcourse.code_cell(TOY_PARTLY_RIGHT, "work"), nbcourse.code_cell("print(undefined_name)", "scratch")]
+    nb = {**toy_notebook, "cells": ours[:3] + work + ours[3:]}
+    (tmp_path / "class" / "amy" / "01_toy").mkdir(parents=True)
+    (tmp_path / "class" / "amy" / "01_toy" / "01_toy.ipynb").write_text(json.dumps(nb))
+    summary = grade_batch(toy, tmp_path / "class", tmp_path / "out", histogram=False)
+    data = summary.results[0]
+    assert data["total"] == sum(points.values())
+    assert any("notebook cell" in note and "NameError" in note for note in data["notes"]), data["notes"]
+
+
+def test_checks_that_need_a_gpu_have_no_cell(built, collected):
+    """A skipped check offers no points in `grader`; so it has no graded cell, and both totals agree."""
+    from grader.metadata import CheckMeta
+
+    ex = next(ex for ex in EXERCISES if ex.name == "09_gpu_training")
+    every = session.collect(ROOT, [ex])
+    assert any(meta.cuda for meta in every)
+    cells = _grade_cells(built[ex.name])
+    assert sum(c["metadata"]["nbgrader"]["points"] for c in cells) == sum(m.points for m in every if not m.cuda)
+    assert isinstance(collected[ex.name][0], CheckMeta)

@@ -149,15 +149,15 @@ def _differ(one: dict[str, bytes], two: dict[str, bytes]) -> list[str]:
 
 def test_two_releases_are_identical(tmp_path: Path):
     # Made back to back (others may be editing the course while these tests run).
-    first = _tree(release.write_release(ROOT, tmp_path / "first", NAMES).out)
-    again = release.write_release(ROOT, tmp_path / "again", NAMES).out
+    first = _tree(release.write_release(ROOT, tmp_path / "first", NAMES, allow_modified_stubs=True).out)
+    again = release.write_release(ROOT, tmp_path / "again", NAMES, allow_modified_stubs=True).out
     assert not _differ(_tree(again), first), f"files that differ: {_differ(_tree(again), first)}"
     # Over an earlier release, with --force: the same tree again, stray files gone, a .git folder kept.
     (again / "stray.txt").write_text("old")
     (again / "exercises" / "05_cnn" / "cnn.py").write_text("# a student's work in the old release\n")
     (again / ".git").mkdir()
     (again / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    release.write_release(ROOT, again, NAMES, force=True)
+    release.write_release(ROOT, again, NAMES, force=True, allow_modified_stubs=True)
     tree = _tree(again)
     assert tree.pop(".git/HEAD") == b"ref: refs/heads/main\n"
     assert not _differ(tree, first), f"files that differ: {_differ(tree, first)}"
@@ -175,10 +175,36 @@ def test_cli_refuses_a_non_empty_folder_without_force(tmp_path: Path, capsys, mo
     assert line.startswith("grader: error:") and "--force" in line
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     with pytest.raises(SystemExit) as exit_:
-        cli.run(["release", str(out), *NAMES, "--force"])
+        cli.run(["release", str(out), *NAMES, "--force", "--allow-modified-stubs"])
     assert exit_.value.code == 0
     assert "none found" in capsys.readouterr().out
     assert not (out / "keep.txt").exists() and (out / "pyproject.toml").is_file()
+
+
+def test_a_filled_in_stub_refuses_the_release(toy, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch):
+    stub = toy / "exercises" / "01_toy" / "toy.py"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(toy)]
+    subprocess.run([*git[:-2], "init", "-q", str(toy)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "course"], check=True)
+    stub.write_text(stub.read_text() + "\n# my own notes\n")  # edited, still a stub
+
+    def refused(*options: str) -> str:
+        with pytest.raises(SystemExit) as exit_:
+            cli.run(["release", str(tmp_path / f"out{len(options)}"), *options])
+        assert exit_.value.code == 1
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert not (tmp_path / f"out{len(options)}").exists()
+        return line
+
+    assert "exercises/01_toy/toy.py (differs from its committed version)" in refused()
+    (toy / ".git").rename(toy / "no-git")  # no git: the stub is judged by the hidden checks alone
+    stub.write_text((toy / "solutions" / "01_toy" / "toy.py").read_text())
+    assert "exercises/01_toy/toy.py (passes a hidden check)" in refused("--force")
+    with pytest.raises(SystemExit) as exit_:
+        cli.run(["release", str(tmp_path / "allowed"), "--allow-modified-stubs"])
+    assert exit_.value.code == 1  # written, but the scan finds the solution's code in it
+    assert (tmp_path / "allowed" / "exercises" / "01_toy" / "toy.py").is_file()
 
 
 @pytest.mark.parametrize("where", [".", "..", "exercises/05_cnn/out", "solutions/x", "grader"])

@@ -156,7 +156,10 @@ def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], 
         data = store.student_record(report, student=sub.student, entry=sub.entry, submission_hash=sub.hash, key=key,
                                     sandbox=run.sandbox or "bubblewrap", events=run.events,
                                     output=bytes(run.output), output_total=run.output_total,
-                                    processes=run.processes, wall_time=run.wall_time(), cpu_time=run.cpu_time)
+                                    processes=run.processes, wall_time=run.wall_time(), cpu_time=run.cpu_time,
+                                    time_limits={"submission": run.budget, "slowness": round(run.slowness, 3),
+                                                 "checks": (f"{limits.check_timeout:g} s each" if limits.check_timeout
+                                                            else "from the reference's times (grader/limits.py)")})
         store.save(out, sub.student, data)
         summary.graded.append(sub.student)
         if on_done:

@@ -353,6 +353,7 @@ def _fill(run: StudentRun, result: dict) -> None:
             run.results[cid] = check
     run.notes = list(result.get("notes", []))
     run.sandbox = result.get("sandbox")
+    run.budget, run.slowness = result.get("budget"), float(result.get("slowness", 1.0))
     run.seed = result["seed"]
     run.device = result["device"]
     run.events = list(result["events"])
@@ -473,6 +474,8 @@ def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
         "error": None if run.error is None else local(run.error),
         "notes": [local(note) for note in run.notes],
         "sandbox": run.sandbox,
+        "budget": run.budget,
+        "slowness": run.slowness,
         "worker": _worker_address(),
     }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -33,6 +34,7 @@ from grader.batch import sandbox
 from grader.batch.sandbox import Limits
 from grader.course import Exercise
 from grader.intake import Submission
+from grader.limits import TIMINGS, Timings, shortened_message
 from grader.metadata import CheckMeta
 from grader.results import CheckResult
 
@@ -154,9 +156,10 @@ class Slot:
 class Child:
     """One grading process (forked in a slot) and the two pipes it writes."""
 
-    def __init__(self, slot: Slot, pid: int, results_fd: int, output_fd: int):
+    def __init__(self, slot: Slot, pid: int, results_fd: int, output_fd: int, token: str):
         self.slot = slot
         self.pid = pid  # in the slot's PID namespace
+        self.token = token  # every message of this process carries it
         # Both pipes are read without blocking: a process that writes half a message and stops must not
         # stop the parent. Results are length-prefixed JSON, never pickle.
         self.results_fd: int | None = results_fd
@@ -195,6 +198,7 @@ class StudentRun:
     results: dict[str, CheckResult] = field(default_factory=dict)
     current: str | None = None
     current_started: float = 0.0
+    cut: tuple[str, float] | None = None  # the running check's limit was cut: (the looping function, the limit)
     deadline: float = 0.0  # of the running check, or of silence while none runs
     importing: str | None = None
     processes: int = 0
@@ -208,6 +212,9 @@ class StudentRun:
     events: list[str] = field(default_factory=list)  # restarts and why, for the instructor
     notes: list[str] = field(default_factory=list)  # what loading the modules said (a notebook cell that raised)
     sandbox: str | None = None  # why it was graded without a sandbox (None: it was in one)
+    looped: list[tuple[str, str]] = field(default_factory=list)  # (exercise, function) that ran past a limit
+    slowness: float = 1.0  # how much slower than the reference's machine, as the grading process measured it
+    budget: float | None = None  # the submission's time limit, once its checks are known
     error: str | None = None  # could not be graded at all (not a verdict on the student: not saved)
     finished: bool = False
     child: Child | None = None
@@ -272,6 +279,7 @@ class Pool:
         self.running: list[StudentRun] = []
         self.slots: list[Slot] = []
         self.sandbox_note = sandbox.available()  # None: sandboxed
+        self.timings = Timings.load(self.root)
         self._slot_count = 0
 
     @property
@@ -279,8 +287,8 @@ class Pool:
         """What the sandbox shows of the course: its settings, the graded exercises' folders, the grader, the data."""
         paths = [self.root / "pyproject.toml", data.data_dir(), Path(grader.__file__).resolve().parent]
         paths += [ex.path for ex in self.exercises]
-        conftest = self.root / "exercises" / "conftest.py"
-        return paths + ([conftest] if conftest.is_file() else [])
+        shared = [self.root / "exercises" / "conftest.py", self.root / TIMINGS]
+        return paths + [path for path in shared if path.is_file()]
 
     def close(self) -> None:
         for slot in self.slots:
@@ -421,6 +429,8 @@ class Pool:
             "limits": self.limits.as_dict(),
             "seed": self.seed,
             "device": self.device,
+            "token": secrets.token_hex(16),
+            "looped": run.looped,
         }
         results_r, results_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -439,22 +449,31 @@ class Pool:
             os.set_blocking(fd, False)
         if run.processes == 1:
             run.started = time.monotonic()
-        run.child = Child(run.slot, int(started["pid"]), results_r, output_r)
+        run.child = Child(run.slot, int(started["pid"]), results_r, output_r, job["token"])
         run.current, run.importing = None, None
         run.deadline = time.monotonic() + self.limits.idle_timeout
         self.on_event(run, "start")
 
+    def budget(self, run: StudentRun) -> float:
+        """The submission's time limit: the one asked for, else a multiple of the reference's time (limits.py)."""
+        if self.limits.submission_timeout:
+            return self.limits.submission_timeout
+        names = [ex.name for ex in self.exercises]
+        return self.timings.budget(names, run.slowness) or DEFAULT_SUBMISSION_TIMEOUT
+
     def _watch(self, run: StudentRun, now: float) -> None:
         child = run.child
-        budget = self.limits.submission_timeout or DEFAULT_SUBMISSION_TIMEOUT
+        budget = self.budget(run)
         if now >= run.started + budget:
             child.kill("submission-timeout", f"the submission's time limit ({budget:g} s) ran out before this "
                                              f"check finished")
             return
         if now >= run.deadline:
-            if run.current is not None:
+            if run.current is not None and run.cut is not None:
+                child.kill("timeout", f"{shortened_message(*run.cut)} (the grading process was killed)")
+            elif run.current is not None:
                 limit = self._timeout_of(run.current, run)
-                child.kill("timeout", f"took longer than the {limit:g} s time limit and did not stop "
+                child.kill("timeout", f"took longer than the {limit:.3g} s time limit and did not stop "
                                       f"(the grading process was killed)")
             else:
                 child.kill("crashed", f"the grading process was silent for {self.limits.idle_timeout:g} s "
@@ -532,6 +551,8 @@ class Pool:
         return True
 
     def _handle(self, run: StudentRun, message: dict) -> None:
+        if message.get("token") != run.child.token:
+            raise ValueError("a message without this grading process's token")
         kind = message["type"]
         now = time.monotonic()
         if kind == "hello":
@@ -541,13 +562,15 @@ class Pool:
                 meta = CheckMeta.from_dict(check)
                 run.checks.setdefault(meta.id, meta)
             run.seed = int(message["seed"]) if run.seed is None else run.seed
+            run.slowness = min(100.0, max(1.0, float(message.get("slowness", 1.0))))
+            run.budget = self.budget(run)
             run.device = str(message["device"]) if run.device is None else run.device
             run.deadline = now + self.limits.idle_timeout
         elif kind == "start":
             cid = str(message["id"])
             if cid not in run.checks or cid in run.results:
                 raise ValueError(f"start of a check that is not open: {cid[:100]}")
-            run.current = cid
+            run.current, run.cut = cid, None
             limit = self._timeout_of(cid, run)
             run.deadline = now + limit + self.limits.grace(limit)
             run.current_started = now
@@ -563,6 +586,11 @@ class Pool:
                 run.checks[result.id] = CheckMeta(result.id, result.exercise, result.hidden, result.max_points,
                                                   None, False)
             elif result.id in run.results:
+                # One of the two was not the grader's: neither is trusted.
+                run.results[result.id] = CheckResult(
+                    result.id, result.exercise, "crashed", 0.0, result.max_points, result.hidden,
+                    "the grading process sent two results for this check (student code writing to the grader's "
+                    "pipe?): neither counts")
                 raise ValueError(f"a second result for {result.id[:100]}")
             elif result.outcome == "passed" and run.current != result.id:
                 raise ValueError(f"a pass for {result.id[:100]}, which was not running")
@@ -574,6 +602,15 @@ class Pool:
             if run.current == result.id:
                 run.current = None
             run.deadline = now + self.limits.idle_timeout
+        elif kind == "looped":
+            loop = (str(message["exercise"]), str(message["function"])[:200])
+            if loop not in run.looped and len(run.looped) < 100:
+                run.looped.append(loop)
+        elif kind == "limit":
+            cid, limit = str(message["id"]), float(message["limit"])
+            if cid == run.current and 0 < limit < self._timeout_of(cid, run):
+                run.deadline = run.current_started + limit + self.limits.grace(limit)
+                run.cut = (str(message["function"])[:200], limit)
         elif kind == "import":
             run.importing = str(message["exercise"])
         elif kind == "imported":

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import grader
 from grader import data
+from grader.limits import TIMINGS
 from grader.course import Exercise
 from grader.results import Report, format_points, write_atomic
 
 SCHEMA = "grader-batch/2"
-TIMINGS = "exercises/reference-times.json"  # the reference's check times, from which time limits follow
 
 
 def result_path(out: Path, student: str) -> Path:
@@ -70,7 +70,7 @@ def is_current(data: dict | None, submission_hash: str, key: str) -> bool:
 
 def student_record(report: Report, *, student: str, entry: Path, submission_hash: str, key: str, sandbox: str,
                    events: list[str], output: bytes, output_total: int, processes: int, wall_time: float,
-                   cpu_time: float = 0.0) -> dict:
+                   cpu_time: float = 0.0, time_limits: dict | None = None) -> dict:
     """The student's file: the full report (hidden checks included: it is the instructor's) and the batch's keys."""
     data = report.to_dict("message")
     kept = output.decode("utf-8", errors="replace")
@@ -87,6 +87,7 @@ def student_record(report: Report, *, student: str, entry: Path, submission_hash
         "wall_time": round(wall_time, 3),
         "cpu_time": round(cpu_time, 3),
         "processes": processes,
+        "time_limits": time_limits or {},
         "events": events,
         "output": kept,
     })

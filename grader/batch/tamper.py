@@ -60,10 +60,13 @@ class Guard:
         # Per namespace, the (name, value) pairs to watch. Module globals that are data change legitimately;
         # functions, classes, modules and the containers an object keeps its state in do not.
         self._watched: list[tuple[str, object, list[tuple[str, object]]]] = []
+        self._code: list[tuple[str, types.FunctionType, tuple]] = []  # a function's code can be swapped in place
         for label, owner, everything in owners:
             items = [(key, value) for key, value in list(_vars(owner).items())
                      if _callable(value) or _isinstance(value, _WATCHED_VALUES) or (everything and _is_function(value))]
             self._watched.append((label, owner, items))
+            self._code += [(f"{label}.{key}", value, _state(value)) for key, value in items
+                           if _isinstance(value, types.FunctionType)]
 
     def check(self) -> list[str]:
         """The names replaced or deleted since the snapshot ("torch.nn.functional.conv2d"); restores them."""
@@ -77,6 +80,10 @@ class Guard:
                         _setattr(owner, key, value)
                     except (AttributeError, TypeError):
                         pass
+        for label, function, state in self._code:
+            if any(now is not then for now, then in zip(_state(function), state)):
+                changed.append(f"{label} (its code)")
+                function.__code__, function.__defaults__, function.__kwdefaults__ = state
         return changed
 
 
@@ -86,6 +93,10 @@ def _resolvable(name: str) -> bool:
         return True
     except (ImportError, AttributeError):
         return False
+
+
+def _state(function: types.FunctionType) -> tuple:
+    return function.__code__, function.__defaults__, function.__kwdefaults__
 
 
 def _is_function(value: object) -> bool:

@@ -59,14 +59,16 @@ def _plain(value):
 
 class Channel:
     """The result pipe. The functions it uses are bound here, so student code that patches json, struct or os
-    does not change what is sent."""
+    does not change what is sent; every message carries the run's token, which student code writing to the pipe
+    does not have at hand."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, token: str):
         self._fd = fd
+        self._token = token
 
     def send(self, message: dict) -> None:
         try:
-            data = _dumps(message, default=_plain).encode()
+            data = _dumps({**message, "token": self._token}, default=_plain).encode()
             frame = _pack("!i", len(data)) + data
             while frame:
                 frame = frame[_write(self._fd, frame):]
@@ -77,10 +79,11 @@ class Channel:
 class WorkerPlugin:
     """Hooks into the session: deselects what is already graded, reports every event to the parent."""
 
-    def __init__(self, channel: Channel, skip: set[str], stdio: tuple):
+    def __init__(self, channel: Channel, skip: set[str], looped: list[list[str]], stdio: tuple):
         self.channel = channel
         self.stdio = stdio
         self.skip = skip
+        self.known_loops = looped  # (exercise, function) that ran past a limit in an earlier grading process
         self.grading = None
         self.sent = 0
         self.guard: Guard | None = None
@@ -91,6 +94,9 @@ class WorkerPlugin:
         sys.stdout, sys.stderr = self.stdio
         faulthandler.enable(file=sys.stderr)  # a segfault's Python stack ends up in the captured output
         self.grading = config.stash[GRADING]
+        for exercise, function in self.known_loops:
+            self.grading.loop_in(str(exercise), str(function))
+        self.grading.listeners.append(self)
         loader = self.grading.loader
         original, channel = loader._import, self.channel
 
@@ -102,6 +108,12 @@ class WorkerPlugin:
                 channel.send({"type": "imported", "exercise": exercise})
 
         loader._import = tracked_import
+
+    def looped(self, exercise: str, function: str) -> None:
+        self.channel.send({"type": "looped", "exercise": exercise, "function": function})
+
+    def limit_cut(self, check_id: str, function: str, limit: float) -> None:
+        self.channel.send({"type": "limit", "id": check_id, "function": function, "limit": limit})
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.skip:
@@ -117,7 +129,7 @@ class WorkerPlugin:
         collected = self.grading.collected
         checks = [collected[item.nodeid].to_dict() for item in session.items if item.nodeid in collected]
         self.channel.send({"type": "collected", "checks": checks, "seed": self.grading.seed,
-                           "device": self.grading.device.type})
+                           "device": self.grading.device.type, "slowness": self.grading.slowness})
         self._flush()
         modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
         self.guard = Guard(modules, [self.grading, self.grading.loader, self, self.channel])  # before student code
@@ -173,7 +185,7 @@ def child_main(job: dict, results_fd: int, output_fd: int) -> None:
     limits = sandbox.Limits(**job["limits"])
     sandbox.enter(workdir, job["env"], limits, output_fd, job["device"] == "cpu")
     torch.set_num_threads(limits.threads)
-    channel = Channel(results_fd)
+    channel = Channel(results_fd, job.pop("token"))
     channel.send({"type": "hello", "pid": os.getpid()})
     root = Path(job["root"])
     exercises = [Exercise(name, root / "exercises" / name) for name in job["exercises"]]
@@ -181,7 +193,7 @@ def child_main(job: dict, results_fd: int, output_fd: int) -> None:
                                device=job["device"], check_timeout=limits.check_timeout, capture="no")
     args += ["-p", "pytest_timeout"]  # autoloading is off: the plugins the grading needs, and only those
     status = -1
-    plugin = WorkerPlugin(channel, set(job["skip"]), (sys.stdout, sys.stderr))
+    plugin = WorkerPlugin(channel, set(job["skip"]), job["looped"], (sys.stdout, sys.stderr))
     try:
         status, _ = session.run(args, [plugin])
     except BaseException as error:  # whatever happens, the parent learns it from the pipe

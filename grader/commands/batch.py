@@ -34,9 +34,11 @@ from grader.batch import Limits, default_jobs, grade_batch
 @click.option("--seed", type=int, help="Base seed of every check (default 0).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
 @click.option("--check-timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
-              help="Time limit of a check without its own (default: the course's, 60 s).")
-@click.option("--submission-timeout", type=click.FloatRange(min=1), default=1800, show_default=True, metavar="SECONDS",
-              help="Wall-clock limit for one submission, all its processes together.")
+              help="One time limit for every check without its own marker [default: 20 x the reference's time for "
+                   "it, at least 2 s (grader/limits.py)].")
+@click.option("--submission-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Wall-clock limit for one submission, all its processes together [default: 10 x the reference's "
+                   "time for the exercises graded, at least 120 s (grader/limits.py); 1800 s without reference times].")
 @click.option("--memory-limit", type=click.IntRange(min=64), default=4096, show_default=True, metavar="MiB",
               help="Memory a grading process may use beyond the grader's own.")
 @click.option("--output-limit", type=click.IntRange(min=1), default=1024, show_default=True, metavar="KiB",
@@ -49,7 +51,8 @@ from grader.batch import Limits, default_jobs, grade_batch
                    "or on a LocalCluster of --jobs workers (default 2) for `local`. Needs the dask extra; "
                    "see docs/instructor-guide.md, section 6.")
 def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, ...], force: bool, seed: int | None,
-          device: str, check_timeout: float | None, submission_timeout: float, memory_limit: int, output_limit: int,
+          device: str, check_timeout: float | None, submission_timeout: float | None, memory_limit: int,
+          output_limit: int,
           threads: int, no_histogram: bool, dask_address: str | None) -> int:
     """Grade every submission in SUBMISSIONS (one folder shaped like exercises/, or a .zip of one, per student;
     the name is the student id), each in its own process with time, memory and output limits."""

@@ -16,14 +16,18 @@ from grader import course, release
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("exercises", nargs=-1)
 @click.option("--force", is_flag=True, help="Replace what OUT holds (a .git folder in it is kept).")
-def release_course(out: Path, exercises: tuple[str, ...], force: bool) -> int:
+@click.option("--allow-modified-stubs", is_flag=True,
+              help="Release stubs that differ from their committed version or pass a hidden check.")
+def release_course(out: Path, exercises: tuple[str, ...], force: bool, allow_modified_stubs: bool) -> int:
     """Write the student release of the course (or of the EXERCISES named) to OUT.
 
     OUT gets each exercise's stub, README and public checks, the grader package, datasets/, pyproject.toml
-    and a student README; never solutions/, tests/, docs/ or a hidden check. The release is then searched
+    and a student README; never solutions/, tests/, docs/ or a hidden check. A stub that differs from its
+    committed version or passes a hidden check refuses the release (exit 1). The release is then searched
     for every hidden check's name and text and every solution's code: any find fails the command.
     """
-    made = release.write_release(course.find_root(), out, list(exercises), force=force)
+    made = release.write_release(course.find_root(), out, list(exercises), force=force,
+                                 allow_modified_stubs=allow_modified_stubs)
     console = Console(file=sys.stdout)
     for warning in made.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
