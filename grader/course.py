@@ -11,6 +11,8 @@ from grader.errors import CourseError
 
 EXERCISE_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 HIDDEN_SUFFIX = "_hidden.py"
+# In a student release: how many hidden checks and points each exercise has beyond its public ones.
+HIDDEN_SUMMARY = "exercises/hidden-checks.json"
 
 
 @dataclass(frozen=True)

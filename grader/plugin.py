@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import os
 import random
 import re
@@ -26,10 +27,11 @@ import torch
 
 from grader import checks
 from grader.checks import CheckFailed
-from grader.course import EXERCISE_NAME, exercise_of, in_exercise, is_hidden, student_module_name
+from grader.course import (EXERCISE_NAME, HIDDEN_SUFFIX, HIDDEN_SUMMARY, exercise_of, in_exercise, is_hidden,
+                           student_module_name)
 from grader.limits import Timings, shortened_message, workload
 from grader.metadata import CUDA_SKIP, CheckMeta
-from grader.results import CheckResult, Report
+from grader.results import CheckResult, Report, hidden_lines
 from grader.student import ModuleLoader, StudentCodeError, Target, innermost_student_frame
 
 DEFAULT_SEED = 0
@@ -67,7 +69,21 @@ class Grading:
 
     def report(self) -> Report:
         return Report.from_checks(self.target.label, self.seed, self.device.type, self.results,
-                                  notes=list(self.loader.notes))
+                                  notes=list(self.loader.notes), hidden_elsewhere=self.hidden_elsewhere())
+
+    def hidden_elsewhere(self) -> dict[str, dict]:
+        """In a student release: the hidden checks of the graded exercises, which only the instructor has."""
+        summary = self.config.rootpath / HIDDEN_SUMMARY
+        if not summary.is_file():
+            return {}
+        graded = {meta.exercise for meta in self.collected.values()}
+        known = json.loads(summary.read_text(encoding="utf-8"))
+        return {name: known[name] for name in sorted(graded) if name in known
+                and not any((self.config.rootpath / "exercises" / name).glob(f"*{HIDDEN_SUFFIX}"))}
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for line in hidden_lines(self.report()):
+            terminalreporter.write_line(line, yellow=True)
 
     def pytest_report_header(self) -> str:
         limits = f", time limits x{self.slowness:.2g} for this machine" if self.timings.checks else ""
@@ -225,7 +241,7 @@ class Grading:
             return ""
         shown = pytest.ExceptionInfo.from_exc_info((excinfo.type, excinfo.value, excinfo.tb))
         shown.traceback = frames
-        return str(shown.getrepr(style="long", chain=False, funcargs=False, truncate_locals=True))
+        return str(shown.getrepr(style="long", abspath=True, chain=False, funcargs=False, truncate_locals=True))
 
 
 GRADING = pytest.StashKey[Grading]()

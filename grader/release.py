@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -149,6 +150,7 @@ def plan(root: Path, chosen: Sequence[Exercise]) -> tuple[dict[str, Path | bytes
     files["pyproject.toml"] = release_pyproject((root / "pyproject.toml").read_text(encoding="utf-8")).encode()
     if limits.TIMINGS in files:
         files[limits.TIMINGS] = public_timings(root, chosen, warnings)
+    files[course.HIDDEN_SUMMARY] = hidden_summary(root, chosen)
     files["README.md"] = student_readme(chosen).encode()
     files["tox.ini"] = STUDENT_TOX.encode()
     return dict(sorted(files.items())), warnings
@@ -193,6 +195,19 @@ def release_pyproject(text: str) -> str:
     else:
         body = '\ntestpaths = ["exercises"]' + body
     return text[:section.end()] + body + text[stop:]
+
+
+def hidden_summary(root: Path, chosen: Sequence[Exercise]) -> bytes:
+    """For the release's scoreboard: how many hidden checks and points each exercise has (no names)."""
+    from grader import session  # imports torch
+
+    summary: dict[str, dict] = {}
+    for meta in session.collect(root, chosen):
+        if meta.hidden:
+            entry = summary.setdefault(meta.exercise, {"checks": 0, "points": 0.0})
+            entry["checks"] += 1
+            entry["points"] += meta.points
+    return (json.dumps(summary, indent=1, sort_keys=True) + "\n").encode()
 
 
 def public_timings(root: Path, chosen: Sequence[Exercise], warnings: list[str]) -> bytes:

@@ -113,6 +113,8 @@ class Report:
     exercises: list[ExerciseResult] = field(default_factory=list)
     lang: str = "en"  # the language of the messages
     notes: list[str] = field(default_factory=list)  # one line each: what the grading run wants the reader to know
+    # exercise -> {"checks": n, "points": p}: the hidden checks a student release does not have
+    hidden_elsewhere: dict[str, dict] = field(default_factory=dict)
 
     @property
     def checks(self) -> list[CheckResult]:
@@ -152,6 +154,7 @@ class Report:
             "total": self.total,
             "max_total": self.max_total,
             "notes": list(self.notes),
+            "hidden_elsewhere": dict(self.hidden_elsewhere),
             "exercises": [
                 {
                     "name": e.name,
@@ -173,8 +176,22 @@ class Report:
             for e in data["exercises"]
         ]
         notes = [str(note) for note in data.get("notes", [])]
+        elsewhere = {str(name): {"checks": int(v["checks"]), "points": float(v["points"])}
+                     for name, v in dict(data.get("hidden_elsewhere", {})).items()}
         return cls(str(data["target"]), int(data["seed"]), str(data["device"]), exercises,
-                   lang=str(data.get("lang", "en")), notes=notes)
+                   lang=str(data.get("lang", "en")), notes=notes, hidden_elsewhere=elsewhere)
+
+
+def hidden_lines(report: Report) -> list[str]:
+    """What a student release's run did not check: one line per exercise with hidden checks elsewhere."""
+    lines = []
+    for exercise in report.exercises:
+        unseen = report.hidden_elsewhere.get(exercise.name)
+        if unseen:
+            lines.append(f"{exercise.name}: public checks {format_points(exercise.score)} / "
+                         f"{format_points(exercise.max_score)} points; {format_points(unseen['points'])} more points "
+                         f"are in {unseen['checks']} checks your instructor runs")
+    return lines
 
 
 def _shown(check: CheckResult, hidden_feedback: str) -> dict:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.metadata import CheckMeta
-from grader.results import CheckResult, Report, format_points
+from grader.results import CheckResult, Report, format_points, hidden_lines
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim", "crashed": "red"}
 MARK = {"passed": "✔", "failed": "✘", "error": "!", "timeout": "⏱", "skipped": "–", "crashed": "‼"}
@@ -54,14 +54,14 @@ def render(report: Report, console: Console, verbose: bool = False) -> None:
     failing = [c for c in report.checks if c.outcome not in ("passed", "skipped")]
     if failing:
         console.print(Text("Checks that did not pass", style="bold"))
-        for check in failing:
-            console.print(_failure_line(check, mark))
-            if verbose and check.traceback:
-                console.print(Text(check.traceback, style="dim"))
+        for group in _same_reason(failing, keep=verbose):
+            console.print(_failure_line(group, mark))
+            if verbose and group[0].traceback:
+                console.print(Text(group[0].traceback, style="dim"))
     skipped = [c for c in report.checks if c.outcome == "skipped"]
     if skipped:
         console.print(Text(f"{len(skipped)} check(s) skipped: {skipped[0].message}", style="dim"))
-    for note in report.notes:
+    for note in [*report.notes, *hidden_lines(report)]:
         console.print(Text(note, style="yellow"))
     console.print(
         Text.assemble(
@@ -72,12 +72,35 @@ def render(report: Report, console: Console, verbose: bool = False) -> None:
     )
 
 
-def _failure_line(check: CheckResult, mark: dict[str, str]) -> Text:
+GROUPED = 3  # this many failing checks of an exercise with the same reason are one line
+
+
+def _same_reason(failing: list[CheckResult], keep: bool) -> list[list[CheckResult]]:
+    """The failing checks, those of an exercise that fail for the same reason together (a module that does not
+    load fails every check alike: one line, not hundreds); `keep` keeps every check on its own line."""
+    groups: dict[tuple, list[CheckResult]] = {}
+    for check in failing:
+        key = (check.exercise, check.outcome, check.message) if not keep else (check.id,)
+        groups.setdefault(key, []).append(check)
+    lines = []
+    for group in groups.values():
+        lines += [group] if len(group) >= GROUPED else [[check] for check in group]
+    return sorted(lines, key=lambda group: failing.index(group[0]))
+
+
+def _failure_line(group: list[CheckResult], mark: dict[str, str]) -> Text:
+    check = group[0]
     line = Text(f"  {mark[check.outcome]} ", style=STATUS_STYLE[check.outcome])
-    line.append(f"{check.exercise} {check.name}", style="bold")
-    if check.hidden:
-        line.append(" [hidden]", style="magenta")
-    line.append(f" ({format_points(check.max_points)} pt): ")
+    if len(group) == 1:
+        line.append(f"{check.exercise} {check.name}", style="bold")
+        if check.hidden:
+            line.append(" [hidden]", style="magenta")
+    else:
+        hidden = sum(c.hidden for c in group)
+        line.append(f"{check.exercise}: {len(group)} checks", style="bold")
+        if hidden:
+            line.append(f" [{hidden} hidden]", style="magenta")
+    line.append(f" ({format_points(sum(c.max_points for c in group))} pt): ")
     line.append(check.message)
     return line
 

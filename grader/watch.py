@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -238,42 +238,6 @@ class _Saves:
         self._thread.join(timeout=1)
 
 
-class _Console(Console):
-    """A console that prints once a reason that every failing check gives (`fold`): the scoreboard lists each
-    failing check, and when the module does not load they all say the same thing."""
-
-    fold = ""
-    _checks = 0
-    _folded = False
-
-    @contextlib.contextmanager
-    def folding(self, reason: str, checks: int) -> Iterator[None]:
-        self.fold, self._checks, self._folded = reason, checks, False
-        try:
-            yield
-        finally:
-            self.fold = ""
-
-    def print(self, *objects, **kwargs) -> None:
-        one = objects[0] if len(objects) == 1 else None
-        if self.fold and isinstance(one, Text) and one.plain.endswith(f": {self.fold}"):
-            if self._folded:
-                return
-            self._folded = True
-            objects = (Text(f"  all {self._checks} checks: {self.fold}", style="red"),)
-        super().print(*objects, **kwargs)
-
-
-def _load_error(report: Report) -> tuple[str, int]:
-    """(reason, checks) when the student module cannot be used (a syntax error, an import that fails): every
-    graded check is an error with that one message. ("", 0) otherwise."""
-    graded = [c for ex in report.exercises for c in ex.checks if c.outcome != "skipped"]
-    messages = {c.message for c in graded}
-    if len(graded) > 1 and len(messages) == 1 and all(c.outcome == "error" for c in graded):
-        return messages.pop(), len(graded)
-    return "", 0
-
-
 class Watcher:
     """Grades `job` now and on every save of its module until Ctrl-C; each run ends with the scoreboard."""
 
@@ -283,7 +247,7 @@ class Watcher:
         # Taken now: `Exercise.module` reads the exercise folder, which may lose the module while it is watched.
         self.module, self.shown = job.module, job.shown
         # Not wrapped: the total line stays one line for the editors and scripts that follow it.
-        self.console = _Console(file=sys.stdout, soft_wrap=True)
+        self.console = Console(file=sys.stdout, soft_wrap=True)
         self._run: _Run | None = None
         self._gone = False
 
@@ -353,8 +317,7 @@ class Watcher:
             kind, value = "error", None
         run.stop()  # what it left behind (threads, subprocesses) goes with it
         if kind == "report":
-            with self.console.folding(*_load_error(value)):
-                scoreboard.render(value, self.console)
+            scoreboard.render(value, self.console)
         else:
             value = value or f"the grading process ended without a result (exit code {run.process.exitcode})"
             self.console.print(Text(f"could not grade: {value}", style="red"))

@@ -109,16 +109,17 @@ def grade_batch(
 
 
 def grade_submission(root: Path, entry: Path, exercises: list[Exercise], *, seed: int | None = None,
-                     device: str = "cpu", limits: Limits | None = None,
+                     device: str = "cpu", limits: Limits | None = None, verbose: bool = False,
                      on_event: Callable[[StudentRun, str], None] | None = None) -> Report:
     """Grade one submission (a folder or a .zip) in the sandbox, as `grader batch` grades each of a class.
 
-    The report's notes say what intake adjusted or refused, and whether there was no sandbox."""
+    The report's notes say what intake adjusted or refused, and whether there was no sandbox; `verbose` keeps
+    the student's own frames of each failure."""
     student = intake.student_id(Path(entry))
     with tempfile.TemporaryDirectory(prefix="grader-submission-") as out:
         summary = BatchSummary(Path(out))
         _grade(root, [(student, Path(entry))], exercises, Path(out), summary, jobs=1, force=True, seed=seed,
-               device=device, limits=limits or Limits(), on_event=on_event, csv=False)
+               device=device, limits=limits or Limits(), on_event=on_event, csv=False, verbose=verbose)
     if summary.failed:
         raise CourseError(f"{entry} could not be graded: {summary.failed[student]}")
     return store.report_of(summary.results[0])
@@ -127,7 +128,7 @@ def grade_submission(root: Path, entry: Path, exercises: list[Exercise], *, seed
 def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], out: Path, summary: BatchSummary, *,
            jobs: int | None, force: bool, seed: int | None, device: str, limits: Limits,
            on_plan: Callable | None = None, on_event: Callable | None = None, on_done: Callable | None = None,
-           executor=None, csv: bool = True) -> None:
+           executor=None, csv: bool = True, verbose: bool = False) -> None:
     contract = {ex.name: ex.module for ex in chosen}
     out.mkdir(parents=True, exist_ok=True)
     store.clean_stale(out)
@@ -176,7 +177,7 @@ def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], 
             else:
                 pool = Pool(root, chosen, limits, seed=seed, device=device, jobs=jobs or default_jobs(),
                             work_root=work_root, on_done=finished, on_event=on_event,
-                            preload=preload_modules(root, chosen))
+                            preload=preload_modules(root, chosen), verbose=verbose)
                 try:
                     pool.run(todo)
                 finally:

@@ -264,7 +264,7 @@ class Pool:
     def __init__(self, root: Path, exercises: list[Exercise], limits: Limits, *, seed: int | None, device: str,
                  jobs: int, work_root: Path, on_done: Callable[[StudentRun], None],
                  on_event: Callable[[StudentRun, str], None] | None = None, preload: list[str] = (),
-                 skip: list[str] = ()):
+                 skip: list[str] = (), verbose: bool = False):
         self.root = Path(root)
         self.exercises = list(exercises)
         self.limits = limits
@@ -276,6 +276,7 @@ class Pool:
         self.on_event = on_event or (lambda run, what: None)
         self.preload = list(preload)
         self.skip = sorted(skip)  # checks not to grade (those a Dask GPU part leaves to the CPU part)
+        self.verbose = verbose  # keep the student's own frames of each failure
         self.running: list[StudentRun] = []
         self.slots: list[Slot] = []
         self.sandbox_note = sandbox.available()  # None: sandboxed
@@ -431,6 +432,7 @@ class Pool:
             "device": self.device,
             "token": secrets.token_hex(16),
             "looped": run.looped,
+            "verbose": self.verbose,
         }
         results_r, results_w = os.pipe()
         output_r, output_w = os.pipe()

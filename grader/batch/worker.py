@@ -190,7 +190,8 @@ def child_main(job: dict, results_fd: int, output_fd: int) -> None:
     root = Path(job["root"])
     exercises = [Exercise(name, root / "exercises" / name) for name in job["exercises"]]
     args = session.pytest_args(root, exercises, submission=Path(job["submission"]), seed=job["seed"],
-                               device=job["device"], check_timeout=limits.check_timeout, capture="no")
+                               device=job["device"], check_timeout=limits.check_timeout, capture="no",
+                               verbose=job["verbose"])
     args += ["-p", "pytest_timeout"]  # autoloading is off: the plugins the grading needs, and only those
     status = -1
     plugin = WorkerPlugin(channel, set(job["skip"]), job["looped"], (sys.stdout, sys.stderr))

@@ -39,7 +39,7 @@ def grade_and_report(names: list[str], solutions: bool, submission: Path | None,
         from grader.batch import grade_submission
 
         with scoreboard.progress(err, "grading") as (on_total, on_start, on_check):
-            report = grade_submission(root, submission, chosen, seed=seed, device=device)
+            report = grade_submission(root, submission, chosen, seed=seed, device=device, verbose=verbose)
     else:
         with scoreboard.progress(err, "grading") as (on_total, on_start, on_check):
             report = session.grade(root, chosen, solutions=solutions, seed=seed, device=device, on_total=on_total,
