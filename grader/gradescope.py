@@ -118,7 +118,7 @@ def grade(submission: Path, results_json: Path, exercises: Sequence[str] = (), *
                            hidden_feedback)
     except GraderError as error:
         document = failure(str(error))
-    except Exception as error:  # noqa: BLE001  (Gradescope must get a results.json whatever went wrong)
+    except Exception as error:  # Gradescope must get a results.json whatever went wrong
         traceback.print_exc()
         document = failure(f"the grader failed ({type(error).__name__}); please tell your instructor")
     write_json_atomic(Path(results_json), document)
@@ -227,7 +227,7 @@ def write_autograder(root: Path, out: Path, names: Sequence[str] = (), *, hidden
     if not chosen:
         raise CourseError(f"no exercises in {root / 'exercises'}")
     for ex in chosen:
-        ex.module  # noqa: B018  (raises unless the folder holds exactly one student module)
+        ex.module  # raises unless the folder holds exactly one student module
     if out.is_dir():
         raise CourseError(f"{out} is a folder: name the zip to write, e.g. {out / 'autograder.zip'}")
     for name in NEVER_INTO:

@@ -50,7 +50,7 @@ def config_source(course_id: str) -> str:
     return f"""\
 \"\"\"nbgrader settings of the course written by `grader notebooks` (grader {__version__}).\"\"\"
 
-c = get_config()  # noqa: F821  (nbgrader provides it)
+c = get_config()  # nbgrader provides it
 
 c.CourseDirectory.course_id = {course_id!r}
 

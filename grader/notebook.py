@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
-from grader import checks as _checks  # noqa: F401  (binds the comparison functions before student code runs)
+from grader import checks as _checks  # binds the comparison functions before student code runs
 from grader import course, session
 from grader.course import CourseError, check_key
 from grader.errors import DataError, GraderError

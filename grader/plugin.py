@@ -282,6 +282,7 @@ def pytest_configure(config: pytest.Config) -> None:
         target = Target("exercises", root / "exercises")
     seed = config.getoption("seed")
     seed = int(config.getini("grader_seed")) if seed is None else seed
+    torch.set_num_threads(int(config.getini("grader_threads")))
     timings = Timings.load(root) if config.getini("grader_reference_times") else Timings()
     slowness = timings.slowness(workload()) if timings.checks else 1.0
     grading = Grading(config, target, seed, _resolve_device(config), float(config.getini("grader_timeout")),
@@ -289,7 +290,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[GRADING] = grading
     config.pluginmanager.register(grading, "grader-session")
     _make_deterministic()
-    torch.set_num_threads(int(config.getini("grader_threads")))
 
 
 def resolve_device(name: str) -> torch.device:

@@ -121,7 +121,7 @@ def plan(root: Path, chosen: Sequence[Exercise]) -> tuple[dict[str, Path | bytes
     broken = {}
     for ex in chosen:
         try:
-            ex.module  # noqa: B018  (raises unless the folder holds exactly one student module)
+            ex.module  # raises unless the folder holds exactly one student module
         except CourseError as error:
             broken[ex.name] = error
     if broken:

@@ -208,9 +208,14 @@ def _checks(report: Report) -> list[CheckResult]:
     return [c for e in report.exercises for c in e.checks]
 
 
+def shown(check_id: str) -> str:
+    """A check as the self-check names it: `05_cnn test_x[1-0]`, which wraps at the space at 80 columns."""
+    return f"{course.exercise_of(Path(check_id.split('::')[0]))} {check_id.rsplit('::', 1)[-1]}"
+
+
 def _describe(check: CheckResult, message: str | None = None) -> str:
     message = check.message if message is None else message
-    return f"{check.id}: {check.outcome}" + (f": {message}" if message else "")
+    return f"{shown(check.id)}: {check.outcome}" + (f": {message}" if message else "")
 
 
 # --- 1. the solutions pass ------------------------------------------------------------------------------
@@ -240,7 +245,7 @@ def _hidden_checks_fail(report: Report, chosen: Sequence[Exercise], point: Point
             point.fail(f"{ex.name} has no hidden checks")
     for check in hidden:
         if check.outcome == "passed":
-            point.fail(f"{check.id} passes on the untouched stub: it cannot fail")
+            point.fail(f"{shown(check.id)} passes on the untouched stub: it cannot fail")
     if point.ok:
         point.details.insert(0, f"all {len(hidden)} hidden checks fail on the untouched stubs")
     free = [c for c in checks if not c.hidden and c.outcome == "passed"]
@@ -259,9 +264,9 @@ def _identical(first: Report, second: Report, point: Point) -> None:
         if a == b:
             continue
         if a is None or b is None:
-            point.fail(f"{check_id}: only in run {1 if b is None else 2} (was the course edited meanwhile?)")
+            point.fail(f"{shown(check_id)}: only in run {1 if b is None else 2} (was the course edited meanwhile?)")
         else:
-            point.fail(f"{check_id}: run 1 {_outcome(a)}, run 2 {_outcome(b)}")
+            point.fail(f"{shown(check_id)}: run 1 {_outcome(a)}, run 2 {_outcome(b)}")
     if point.ok:
         point.details.append(f"{len(one)} checks: same outcome, points and message in both runs")
 
@@ -285,7 +290,7 @@ def _thresholds(first: Report, seeds: list[int], grade, point: Point) -> list[Th
         for check_id in ids:
             check = results.get(check_id)
             if check is None:
-                point.fail(f"{check_id}: did not run under seed {seed}")
+                point.fail(f"{shown(check_id)}: did not run under seed {seed}")
                 continue
             for record in check.thresholds:
                 key = (check_id, record["what"])
@@ -297,12 +302,12 @@ def _thresholds(first: Report, seeds: list[int], grade, point: Point) -> list[Th
             if check.outcome != "passed":
                 for t in (t for (cid, _), t in found.items() if cid == check_id):
                     t.failed_seeds.append(seed)
-                point.fail(f"{check_id} under seed {seed}: {check.outcome}: {check.message}")
+                point.fail(f"{shown(check_id)} under seed {seed}: {check.outcome}: {check.message}")
     thresholds = sorted(found.values(), key=lambda t: (t.check, t.what))
     for t in thresholds:
         seed, margin = t.smallest
         missing = [s for s in seeds if s not in t.margins]
-        line = (f"{t.check}: {t.what} {t.relation} {t.bar:g}: smallest margin {margin:+.4g} under seed {seed} "
+        line = (f"{shown(t.check)}: {t.what} {t.relation} {t.bar:g}: smallest margin {margin:+.4g} under seed {seed} "
                 f"(value {t.values[seed]:.4g}); {len(seeds) - len(set(t.failed_seeds) | set(missing))}/{len(seeds)} "
                 "seeds pass")
         if t.ok(seeds):
@@ -421,7 +426,7 @@ def _release_is_clean(root: Path, chosen: Sequence[Exercise], point: Point) -> N
     ready = []
     for ex in chosen:
         try:
-            ex.module  # noqa: B018  (an unfinished exercise cannot be released; the others are still scanned)
+            ex.module  # an unfinished exercise cannot be released; the others are still scanned
             ready.append(ex.name)
         except CourseError as error:
             point.fail(f"{ex.name} cannot be released: {error}")
@@ -475,7 +480,7 @@ def render(report: SelfCheck, console: Console) -> None:
             passed = len(seeds) - len(set(t.failed_seeds) | {s for s in seeds if s not in t.margins})
             limits.add_row(
                 Text("✔", style="green") if t.ok(seeds) else Text("✘", style="red"),
-                t.check.split("/")[-1],
+                shown(t.check),
                 f"{t.what} {t.relation} {t.bar:g}",
                 f"{min(values):.4g} .. {max(values):.4g}",
                 Text(f"{margin:+.4g} (seed {seed})", style="green" if margin >= 0 else "red"),

@@ -77,7 +77,7 @@ def preload(job: Job) -> None:
     collector's scans (pytest collects at its end; in a forked run, scanning would also copy every page)."""
     import pytest
 
-    from grader import session  # noqa: F401
+    from grader import session
 
     # `--version` twice: pytest loads every plugin as a run does (assertion rewriting included), shows the
     # version and stops before configuring them (no torch switch is flipped here). Once, it loads nothing.
@@ -122,7 +122,7 @@ def _child(conn: Connection, job: Job, spawned: bool) -> None:
         reply = ("report", grade(job))
     except CourseError as error:
         reply = ("error", str(error))
-    except BaseException as error:  # noqa: BLE001 - whatever stops the session, the watcher says it in one line
+    except BaseException as error:  # whatever stops the session, the watcher says it in one line
         reply = ("error", f"grading stopped: {type(error).__name__}: {error}")
     conn.send(reply)
 
@@ -228,7 +228,7 @@ class _Saves:
                 step=QUIET_MS, stop_event=self._stop, recursive=False,
             ):
                 sender.send(None)
-        except Exception as error:  # noqa: BLE001 - handed to the main thread, which stops in one line
+        except Exception as error:  # handed to the main thread, which stops in one line
             sender.send(f"watching {module.parent} stopped: {error}")
 
     def close(self) -> None:

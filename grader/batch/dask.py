@@ -259,7 +259,7 @@ class _Batch:
             return
         try:
             result = future.result()
-        except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 - whatever it was, the student waits
+        except (Exception, asyncio.CancelledError) as error:  # whatever it was, the student waits
             what = "the Dask task" if part == "cpu" else "the GPU part (checks marked cuda)"
             self._finish(run, error=f"{what} failed: {type(error).__name__}: {str(error)[:300]}")
             return

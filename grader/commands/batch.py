@@ -10,16 +10,20 @@ import contextlib
 import signal
 import statistics
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from grader import course
 from grader.batch import Limits, default_jobs, grade_batch
+from grader.results import format_points
+from grader.scoreboard import HEARTBEAT, points_of
 
 
 @click.command("batch")
@@ -61,30 +65,8 @@ def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, 
                     output_kb=output_limit, threads=threads)
     err, console = Console(file=sys.stderr), Console(file=sys.stdout)
     workers, jobs = jobs, jobs or default_jobs()
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn())
     with _sigterm_interrupts(), _executor(dask_address, workers, device, err) as executor, \
-            Progress(*columns, console=err, transient=True, refresh_per_second=4) as bar:
-        task = bar.add_task("grading", total=None)
-        running: set[str] = set()
-
-        def on_plan(todo: int, unchanged: int) -> None:
-            bar.update(task, total=todo)
-            if unchanged:
-                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept "
-                          f"(--force grades them again)")
-
-        def on_event(run, what: str) -> None:
-            if what == "start":
-                running.add(run.student)
-                bar.update(task, description=f"grading {', '.join(sorted(running))[:40]}")
-
-        def on_done(run, data) -> None:
-            running.discard(run.student)
-            bar.update(task, advance=1, description=f"grading {', '.join(sorted(running))[:40]}")
-            if data is None:
-                err.print(Text(f"{run.student}: could not be graded: {run.error}", style="red"))
-
+            _progress(err) as (on_plan, on_event, on_done):
         summary = grade_batch(root, submissions, out, exercises=list(exercises), jobs=jobs, force=force, seed=seed,
                               device=device, limits=limits, histogram=not no_histogram, on_plan=on_plan,
                               on_event=on_event, on_done=on_done, executor=executor)
@@ -92,42 +74,134 @@ def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, 
     return 1 if summary.failed else 0
 
 
+class _Students(ProgressColumn):
+    """The students being graded, each with the check it runs, how long it has run and its limit."""
+
+    def __init__(self, running: dict):
+        super().__init__()
+        self.running = running
+
+    def render(self, task) -> Text:
+        return Text("; ".join(describe(run) for run in list(self.running.values())), style="cyan",
+                    overflow="ellipsis", no_wrap=True)
+
+
+def describe(run) -> str:
+    """`alice: test_conv2d_values[1-0] (3 s of 60 s)`, or what the student's grading is doing."""
+    if run.current is None:
+        return f"{run.student}: starting" if not run.checks else f"{run.student}: between checks"
+    limit = run.cut[1] if run.cut else (run.checks[run.current].limit if run.current in run.checks else None)
+    elapsed = time.monotonic() - run.current_started
+    return f"{run.student}: {run.current.rsplit('::', 1)[-1]} ({elapsed:.0f} s" + (
+        f" of {limit:.3g} s)" if limit else ")")
+
+
+@contextlib.contextmanager
+def _progress(err: Console):
+    """(on_plan, on_event, on_done) for grade_batch: a bar with the students being graded on a terminal, plain
+    lines otherwise (one per student graded, and one for a check still running after a while)."""
+    running: dict[str, object] = {}
+    if not err.is_terminal:
+        done, last = threading.Event(), {}
+
+        def heartbeat() -> None:
+            while not done.wait(HEARTBEAT):
+                for run in list(running.values()):
+                    if run.current is not None and time.monotonic() - run.current_started >= HEARTBEAT:
+                        err.print(f"still running: {describe(run)}", highlight=False)
+
+        def on_plan(todo: int, unchanged: int) -> None:
+            last["todo"], last["done"] = todo, 0
+            err.print(f"grading {todo} submission(s)" + (f"; {unchanged} unchanged, kept" if unchanged else ""),
+                      highlight=False)
+
+        def on_done(run, data) -> None:
+            running.pop(run.student, None)
+            last["done"] = last.get("done", 0) + 1
+            result = (points_of(data["total"], data["max_total"]) if data is not None
+                      else f"could not be graded: {run.error}")
+            err.print(f"[{last['done']}/{last.get('todo', '?')}] {run.student}: {result}", highlight=False)
+
+        watcher = threading.Thread(target=heartbeat, name="grader-batch-progress", daemon=True)
+        watcher.start()
+        try:
+            yield on_plan, (lambda run, what: running.setdefault(run.student, run)), on_done
+        finally:
+            done.set()
+        return
+    columns = (TextColumn("[bold]grading"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
+               _Students(running))
+    with Progress(*columns, console=err, transient=True, refresh_per_second=4) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def on_plan(todo: int, unchanged: int) -> None:
+            bar.update(task, total=todo)
+            if unchanged:
+                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept "
+                          f"(--force grades them again)")
+
+        def on_done(run, data) -> None:
+            running.pop(run.student, None)
+            bar.advance(task)
+            if data is None:
+                err.print(Text(f"{run.student}: could not be graded: {run.error}", style="red"))
+
+        yield on_plan, (lambda run, what: running.setdefault(run.student, run)), on_done
+
+
 def render_summary(summary, console: Console) -> None:
+    """The class at a glance, readable at 80 columns: a row per student, then a row per exercise (the points
+    of every student in every exercise are in grades.csv and `grader report`)."""
     graded = set(summary.graded)
     results = summary.results
-    names = sorted({e["name"] for d in results for e in d.get("exercises", [])})
     table = Table(title=f"Batch results in {summary.out}", title_justify="left")
-    table.add_column("student")
-    table.add_column("points", justify="right")
-    table.add_column("%", justify="right")
-    for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("checks not passed")
-    table.add_column("this run")
+    table.add_column("student", overflow="fold")
+    table.add_column("points", justify="right", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("checks not passed", overflow="fold")
+    table.add_column("this run", no_wrap=True)
     for data in results:
-        scores = {e["name"]: e["score"] for e in data["exercises"]}
         counts: dict[str, int] = {}
         for ex in data["exercises"]:
             for check in ex["checks"]:
                 if check["outcome"] != "passed":
                     counts[check["outcome"]] = counts.get(check["outcome"], 0) + 1
-        percent = f"{100 * data['total'] / data['max_total']:.0f}" if data["max_total"] else "-"
         not_passed = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "-"
-        style = "red" if ("crashed" in counts or "timeout" in counts) else None
-        table.add_row(str(data["student"]), f"{data['total']:g} / {data['max_total']:g}", percent,
-                      *(f"{scores[n]:g}" if n in scores else "" for n in names),
-                      Text(not_passed, style=style or ""), "graded" if data["student"] in graded else "unchanged")
+        style = "red" if ("crashed" in counts or "timeout" in counts) else ""
+        table.add_row(str(data["student"]), points_of(data["total"], data["max_total"]),
+                      _percent(data["total"], data["max_total"]), Text(not_passed, style=style),
+                      "graded" if data["student"] in graded else "unchanged")
     console.print(table)
+    by_exercise: dict[str, list[dict]] = {}
+    for data in results:
+        for ex in data["exercises"]:
+            by_exercise.setdefault(ex["name"], []).append(ex)
+    if by_exercise:
+        exercises = Table(title="By exercise", title_justify="left")
+        exercises.add_column("exercise", overflow="fold")
+        for column in ("mean", "min", "max", "of", "full marks"):
+            exercises.add_column(column, justify="right", no_wrap=True)
+        for name, rows in sorted(by_exercise.items()):
+            scores = [float(r["score"]) for r in rows]
+            top = max(float(r["max_score"]) for r in rows)
+            full = sum(1 for r in rows if float(r["score"]) >= float(r["max_score"]) > 0)
+            exercises.add_row(name, f"{statistics.mean(scores):.1f}", format_points(min(scores)),
+                              format_points(max(scores)), format_points(top), f"{full} / {len(rows)}")
+        console.print(exercises)
     if results:
         totals = [float(d["total"]) for d in results]
         console.print(f"{len(totals)} students: mean {statistics.mean(totals):.1f}, "
-                      f"median {statistics.median(totals):g}, "
-                      f"min {min(totals):g}, max {max(totals):g} (of {max(d['max_total'] for d in results):g})")
+                      f"median {format_points(statistics.median(totals))}, min {format_points(min(totals))}, "
+                      f"max {format_points(max(totals))} (of {format_points(max(d['max_total'] for d in results))})")
     for student, error in sorted(summary.failed.items()):
         console.print(Text(f"not graded: {student}: {error} (a rerun tries again)", style="red"))
     if summary.ignored:
         console.print(Text(f"ignored (neither a folder nor a .zip): {', '.join(summary.ignored)}", style="dim"))
     console.print(f"grades: {summary.csv}" + (f"   histogram: {summary.histogram}" if summary.histogram else ""))
+
+
+def _percent(total: float, max_total: float) -> str:
+    return f"{100 * total / max_total:.0f}" if max_total else "-"
 
 
 @contextlib.contextmanager

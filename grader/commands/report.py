@@ -38,7 +38,7 @@ def report(out: Path, hidden_feedback: str, similarity_threshold: float, no_simi
     found = None
     if not no_similarity:
         try:
-            import copydetect  # noqa: F401
+            import copydetect
         except ImportError:
             raise CourseError("the similarity section needs copydetect: pip install copydetect "
                               "(or leave it out with --no-similarity)") from None
