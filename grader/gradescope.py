@@ -180,20 +180,7 @@ def course_files(root: Path, chosen: Sequence[Exercise]) -> dict[str, Path | byt
     """The course the autograder grades with, by path in `course/`: the chosen exercises with their hidden checks
     (and the other files of exercises/, a shared conftest.py), the grader package, datasets/ and pyproject.toml;
     never solutions/, tests/, .git or caches (the skip rules of the student release)."""
-    files: dict[str, Path | bytes] = {}
-    names = {ex.name for ex in chosen}
-    exercises_dir = root / "exercises"
-    for path in release._tree(exercises_dir, hidden=True):
-        rel = path.relative_to(exercises_dir)
-        if len(rel.parts) > 1 and course.EXERCISE_NAME.match(rel.parts[0]) and rel.parts[0] not in names:
-            continue
-        files[f"exercises/{rel.as_posix()}"] = path
-    package = release.grader_package(root)
-    for path in release._tree(package):
-        files[f"grader/{path.relative_to(package).as_posix()}"] = path
-    if (root / "datasets").is_dir():
-        for path in release._tree(root / "datasets"):
-            files[f"datasets/{path.relative_to(root / 'datasets').as_posix()}"] = path
+    files: dict[str, Path | bytes] = dict(release.course_tree(root, chosen, hidden=True))
     for name in COURSE_FILES:
         if (root / name).is_file():
             files[name] = root / name

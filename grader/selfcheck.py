@@ -7,8 +7,8 @@ Six points, each passed or failed with details:
 3. two runs on the solutions give the same outcome, points and message for every check (determinism);
 4. every threshold check (one that called `expect_at_least`/`expect_at_most`) passes on the solutions under
    seeds 0..N-1, and the smallest margin to each threshold is reported;
-5. the public names the curriculum promises are defined at module level in each exercise's stub and
-   solution (read with `ast`, nothing is imported);
+5. the exercise contract holds (`grader.contract`): the layout of every exercise, every exercise in the
+   curriculum, and the public names it promises defined in each stub and solution (read with `ast`);
 6. a fresh student release holds no hidden check and no solution code (see `grader.release`).
 
 Only the threshold checks are run again for the extra seeds. `run()` returns a `SelfCheck`; `render()`
@@ -17,9 +17,7 @@ prints it; `SelfCheck.to_dict()` is the `--json` form.
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader import course, release
+from grader import contract, course, release
 from grader.course import CourseError, Exercise
 from grader.results import CheckResult, Report
 
@@ -43,7 +41,7 @@ TITLES = {
     2: "every hidden check fails on the stubs",
     3: "two runs give identical outcomes",
     4: "threshold checks pass under every seed",
-    5: "the curriculum's names exist",
+    5: "the contract holds (layout, curriculum)",
     6: "the release holds nothing hidden",
 }
 
@@ -319,105 +317,14 @@ def _thresholds(first: Report, seeds: list[int], grade, point: Point) -> list[Th
     return thresholds
 
 
-# --- 5. the curriculum's contract ---------------------------------------------------------------------------
-
-_HEADING = re.compile(r"^###\s+(\d\d_[a-z0-9_]+)\s+\S+\s+module\s+`([A-Za-z_][\w]*\.py)`")
-_NAME = re.compile(r"^-\s+`([A-Za-z_]\w*)")
-
-
-@dataclass
-class Contract:
-    exercise: str  # "05_cnn"
-    module: str  # "cnn.py"
-    names: list[str] = field(default_factory=list)
-
-
-def parse_curriculum(text: str) -> list[Contract]:
-    """`### NN_name — module `x.py`` headings, and the backticked names that start their `- ` bullets."""
-    contracts: list[Contract] = []
-    current: Contract | None = None
-    for line in text.splitlines():
-        if line.startswith("#"):
-            match = _HEADING.match(line)
-            current = Contract(match.group(1), match.group(2)) if match else None
-            if current:
-                contracts.append(current)
-            continue
-        match = _NAME.match(line)
-        if current is not None and match and match.group(1) not in current.names:
-            current.names.append(match.group(1))
-    return contracts
-
-
-def module_level_names(tree: ast.Module) -> set[str]:
-    """Names bound by the module's own statements (defs, classes, assignments, imports), not inside functions."""
-    names: set[str] = set()
-
-    def bind(target: ast.AST) -> None:
-        if isinstance(target, ast.Name):
-            names.add(target.id)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                bind(element)
-        elif isinstance(target, ast.Starred):
-            bind(target.value)
-
-    def visit(statements: list[ast.stmt]) -> None:
-        for node in statements:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    bind(target)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                bind(node.target)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for alias in node.names:
-                    names.add(alias.asname or alias.name.split(".")[0])
-            for body in ("body", "orelse", "finalbody"):  # if / try / with / for / while at module level
-                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    visit(getattr(node, body, []) or [])
-            for handler in getattr(node, "handlers", []) or []:
-                visit(handler.body)
-
-    visit(tree.body)
-    return names
-
+# --- 5. the contract ---------------------------------------------------------------------------------
 
 def _contract(root: Path, curriculum: Path, chosen: Sequence[Exercise], selected: bool, point: Point) -> None:
-    if not curriculum.is_file():
-        point.fail(f"no curriculum at {curriculum} (choose one with --curriculum)")
-        return
-    contracts = parse_curriculum(curriculum.read_text(encoding="utf-8"))
-    if not contracts:
-        point.fail(f"{curriculum} has no `### NN_name — module `x.py`` headings")
-        return
-    chosen_names = {ex.name for ex in chosen}
-    extra = sorted(chosen_names - {c.exercise for c in contracts})
-    if selected:
-        contracts = [c for c in contracts if c.exercise in chosen_names]
-    checked = 0
-    for contract in contracts:
-        for kind in ("exercises", "solutions"):
-            path = root / kind / contract.exercise / contract.module
-            shown = f"{kind}/{contract.exercise}/{contract.module}"
-            if not path.is_file():
-                point.fail(f"{shown} is missing")
-                continue
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-            except (SyntaxError, ValueError, UnicodeDecodeError) as error:
-                point.fail(f"{shown} cannot be parsed: {error}")
-                continue
-            missing = [name for name in contract.names if name not in module_level_names(tree)]
-            if missing:
-                point.fail(f"{shown} does not define {', '.join(missing)}")
-            checked += 1
+    found = contract.check(root, curriculum, chosen, selected)
+    for problem in found.problems:
+        point.fail(problem)
     if point.ok:
-        total = sum(len(c.names) for c in contracts)
-        point.details.append(f"{total} names of {len(contracts)} exercises found in {checked} modules")
-    if extra:
-        point.details.append(f"note: not in the curriculum: {', '.join(extra)}")
+        point.details.append(found.summary)
 
 
 # --- 6. the release -------------------------------------------------------------------------------------

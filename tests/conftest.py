@@ -122,6 +122,22 @@ def course_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def graded_solutions():
+    """The whole course graded on solutions/, once for the whole test session."""
+    from grader import course, session
+
+    return session.grade(ROOT, course.exercises(ROOT), solutions=True)
+
+
+@pytest.fixture(scope="session")
+def graded_stubs():
+    """The whole course graded on the untouched stubs, once for the whole test session."""
+    from grader import course, session
+
+    return session.grade(ROOT, course.exercises(ROOT))
+
+
 @pytest.fixture
 def grade_mutant(tmp_path: Path):
     """`grade_mutant("05_cnn", ("old code", "new code"), ...)`: the Report of the edited reference solution."""

@@ -6,20 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from grader import course, session
+from grader import contract, course
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = course.exercises(ROOT)
 
 
-@pytest.fixture(scope="module")
-def solutions():
-    return session.grade(ROOT, EXERCISES, solutions=True)
+@pytest.fixture
+def solutions(graded_solutions):
+    return graded_solutions
 
 
-@pytest.fixture(scope="module")
-def stubs():
-    return session.grade(ROOT, EXERCISES)
+@pytest.fixture
+def stubs(graded_stubs):
+    return graded_stubs
 
 
 def _checks(report, exercise):
@@ -41,11 +41,6 @@ def test_every_hidden_check_fails_on_the_stub(stubs, exercise):
     assert not passing, f"hidden checks that pass on the untouched stub (they cannot fail): {passing}"
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda ex: ex.name)
-def test_exercise_layout(exercise):
-    assert (exercise.path / "README.md").is_file()
-    assert (ROOT / "solutions" / exercise.name / f"{exercise.module}.py").is_file()
-    assert [f for f in exercise.check_files if not course.is_hidden(f)], f"{exercise.name} has no public checks"
-    stub = (exercise.path / f"{exercise.module}.py").read_text()
-    assert f'raise NotImplementedError("{exercise.name}: implement' in stub
-    assert f"# TODO: Implement for {exercise.name}." in stub
+def test_the_contract_holds():
+    found = contract.check(ROOT, ROOT / "docs" / "curriculum.md", EXERCISES)
+    assert not found.problems, "\n".join(found.problems)

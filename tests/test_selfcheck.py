@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli, selfcheck
-from grader.selfcheck import module_level_names, parse_curriculum
+from grader.contract import module_level_names, parse_curriculum
 from grader.testing import forget_modules_under
 
 ROOT = Path(__file__).resolve().parents[1]
