@@ -248,7 +248,9 @@ def expect_tensor(
     `expected` is held to its own precision (`PRECISION`) instead of `rtol`/`atol`."""
     __tracebackhide__ = True
     expect_type(actual, TENSOR_TYPES, what)
-    expect_shape(actual, _size(expected), what)
+    shapes = [Mistake(m.hint, _tuple(_size(m.result))) for m in mistakes
+              if _type(m.result) in TENSOR_TYPES and _tuple(_size(m.result)) != _tuple(_size(expected))]
+    expect_shape(actual, _size(expected), what, mistakes=shapes)
     if check_dtype and actual.dtype != expected.dtype:
         fail(_("{what}: expected dtype {expected}, got {got}").format(what=what, expected=expected.dtype,
                                                                      got=actual.dtype),
@@ -285,7 +287,8 @@ def expect_tensor(
             what=what, index=index, expected=shown_want, got=shown_got, off=f"{worst:.3g}", atol=f"{atol:.0e}",
             rtol=f"{rtol:.0e}")
         precision = None
-        if not lower and _np_allclose(got, want, rtol=PRECISION[torch.float32][0],
+        finer = expected.dtype.is_floating_point and torch.finfo(expected.dtype).eps < torch.finfo(torch.float32).eps
+        if finer and not lower and _np_allclose(got, want, rtol=PRECISION[torch.float32][0],
                                       atol=PRECISION[torch.float32][1] * max(scale, 1.0)):
             precision = _("the values agree only to float32 precision: part of your computation runs in "
                           "float32 (torch.zeros(...) and torch.tensor(...) make float32 unless given "

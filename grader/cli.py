@@ -9,12 +9,14 @@ import sys
 
 import click
 
-from grader import __version__
+from grader import __version__, i18n
+from grader.commands.options import lang_option
 from grader.errors import EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, GraderError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grader")
+@lang_option
 def main() -> None:
     """Grade the PyTorch course: students' exercises, the reference solutions, or submissions."""
 
@@ -31,6 +33,7 @@ def _register() -> None:
 
 def run(argv: list[str] | None = None) -> None:
     _tolerate_console_encoding()
+    i18n.set_language(None)  # the locale's, until --lang says otherwise
     _register()
     try:
         code = main.main(args=argv, prog_name="grader", standalone_mode=False)

@@ -6,8 +6,8 @@
 
 Messages are marked with `_()` (Babel extracts them: see docs/translating.md) and filled with `str.format`
 after translation, so placeholders are the same in every language. The language is chosen by `--lang`,
-the ini option `grader_lang`, or the locale (`LC_ALL`, `LC_MESSAGES`, `LANG` starting with "zh"); English
-otherwise. Two catalogs: `grader` (the grader and the public checks; it ships in a student release) and
+the ini option `grader_lang`, or the locale (`LANGUAGE`, `LC_ALL`, `LC_MESSAGES`, `LANG` starting with "zh");
+English otherwise. Two catalogs: `grader` (the grader and the public checks; it ships in a student release) and
 `hidden` (the hidden checks' texts; it never ships), both under `grader/locale/`.
 """
 
@@ -25,8 +25,9 @@ _translation: gettext.NullTranslations = gettext.NullTranslations()
 
 
 def language_from_environment() -> str:
-    """zh_CN when the locale says Chinese, else en (the first of LC_ALL, LC_MESSAGES, LANG that is set)."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    """zh_CN when the locale says Chinese, else en (the first of LANGUAGE, LC_ALL, LC_MESSAGES, LANG that is set,
+    gettext's order)."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
         if value:
             return "zh_CN" if value.lower().startswith("zh") else "en"
@@ -34,7 +35,10 @@ def language_from_environment() -> str:
 
 
 def set_language(language: str | None) -> str:
-    """Use `language` ("en", "zh_CN"; None: the environment's) from now on; returns the language used."""
+    """Use `language` ("en", "zh_CN"; None: the environment's) from now on; returns the language used.
+
+    The libraries that use gettext's global functions (click's usage errors) follow it too: the grader catalog
+    is their domain, and LANGUAGE names the language, as gettext expects."""
     global _current, _translation
     language = normalize(language) if language else language_from_environment()
     translation: gettext.NullTranslations = gettext.NullTranslations()
@@ -42,6 +46,9 @@ def set_language(language: str | None) -> str:
         translation = gettext.translation("grader", LOCALE_DIR, [language], fallback=True)
         translation.add_fallback(gettext.translation("hidden", LOCALE_DIR, [language], fallback=True))
     _current, _translation = language, translation
+    os.environ["LANGUAGE"] = language
+    gettext.bindtextdomain("grader", str(LOCALE_DIR))
+    gettext.textdomain("grader")
     return language
 
 
@@ -66,3 +73,8 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalog without translating it (it is translated where it is used)."""
+    return message

@@ -22,9 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TIMINGS = "exercises/reference-times.json"
-MULTIPLE, FLOOR = 20.0, 2.0
+MULTIPLE, FLOOR = 20.0, 5.0  # the floor leaves room for one-time costs: a first import, a first allocation
 SHORT_MULTIPLE, SHORT_FLOOR = 3.0, 1.0
 BUDGET_MULTIPLE, BUDGET_FLOOR = 10.0, 120.0
+UNMEASURED_BUDGET = 1800.0  # a submission's budget where the course has no reference times
+RULE = f"{MULTIPLE:g} x the reference's time, at least {FLOOR:g} s, scaled to this machine's speed"
+BUDGET_RULE = (f"{BUDGET_MULTIPLE:g} x the reference's time of everything graded, at least {BUDGET_FLOOR:g} s "
+               f"({UNMEASURED_BUDGET:g} s without reference times)")
 
 
 MAX_SLOWNESS = 10.0  # a machine so loaded that the workload takes longer than this is not trusted further
@@ -100,5 +104,7 @@ class Timings:
 
 def shortened_message(function: str, limit: float) -> str:
     """Why a check whose limit was cut (a function that already ran past a limit) timed out."""
-    return (f"{function} timed out in an earlier check, and did not return within this check's shortened limit "
-            f"of {limit:.3g} s")
+    from grader.i18n import _
+
+    return _("{function} timed out in an earlier check, and did not return within this check's shortened limit "
+             "of {limit} s").format(function=function, limit=f"{limit:.3g}")

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from grader.course import check_key, exercise_of, is_hidden
+from grader.i18n import N_
 
 DEFAULT_POINTS = 1.0
-CUDA_SKIP = "needs a CUDA GPU: grade with --device cuda on a machine with one"  # a `cuda` check's skip reason
+DEVICES = ("cpu", "cuda", "mps", "auto")  # where checks run; auto: CUDA, else Apple's MPS, else the CPU
+CUDA_SKIP = N_("needs a CUDA GPU: grade with --device cuda on a machine with one")  # a `cuda` check's skip reason
 
 
 @dataclass(frozen=True)

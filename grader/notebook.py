@@ -35,6 +35,7 @@ from grader import checks as _checks  # binds the comparison functions before st
 from grader import course, session
 from grader.course import CourseError, check_key
 from grader.errors import DataError, GraderError
+from grader.metadata import DEVICES
 from grader.results import CheckResult, hidden_id
 
 ROOT_VARIABLE = "GRADER_COURSE_ROOT"
@@ -181,8 +182,8 @@ class Settings:
         feedback = os.environ.get("GRADER_HIDDEN_FEEDBACK", "message").strip() or "message"
         if seed and not re.fullmatch(r"-?\d+", seed):
             raise NotebookSetupError(f"GRADER_SEED={seed!r} is not an integer")
-        if device not in ("cpu", "cuda", "auto"):
-            raise NotebookSetupError(f"GRADER_DEVICE={device!r}: choose cpu, cuda or auto")
+        if device not in DEVICES:
+            raise NotebookSetupError(f"GRADER_DEVICE={device!r}: choose {', '.join(DEVICES)}")
         if feedback not in ("message", "outcome"):
             raise NotebookSetupError(f"GRADER_HIDDEN_FEEDBACK={feedback!r}: choose message or outcome")
         return cls(int(seed) if seed else None, device, feedback)

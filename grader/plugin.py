@@ -25,18 +25,18 @@ import pytest
 import pytest_timeout
 import torch
 
-from grader import checks
+from grader import checks, i18n
 from grader.checks import CheckFailed
 from grader.course import (EXERCISE_NAME, HIDDEN_SUFFIX, HIDDEN_SUMMARY, exercise_of, in_exercise, is_hidden,
                            student_module_name)
+from grader.i18n import LANGUAGES, _
 from grader.limits import Timings, shortened_message, workload
-from grader.metadata import CUDA_SKIP, CheckMeta
+from grader.metadata import CUDA_SKIP, DEVICES, CheckMeta
 from grader.results import CheckResult, Report, hidden_lines
 from grader.student import ModuleLoader, StudentCodeError, Target, innermost_student_frame
 
 DEFAULT_SEED = 0
 DEFAULT_TIMEOUT = 60.0
-DEVICES = ("cpu", "cuda", "auto")
 # pytest-timeout's timer: SIGALRM where the platform has it; a timer thread elsewhere (Windows).
 TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 META = pytest.StashKey[CheckMeta]()
@@ -69,7 +69,8 @@ class Grading:
 
     def report(self) -> Report:
         return Report.from_checks(self.target.label, self.seed, self.device.type, self.results,
-                                  notes=list(self.loader.notes), hidden_elsewhere=self.hidden_elsewhere())
+                                  notes=list(self.loader.notes), hidden_elsewhere=self.hidden_elsewhere(),
+                                  lang=i18n.current())
 
     def hidden_elsewhere(self) -> dict[str, dict]:
         """In a student release: the hidden checks of the graded exercises, which only the instructor has."""
@@ -102,7 +103,14 @@ class Grading:
             # The marker pytest-timeout reads: the check's own limit, or the course's.
             item.add_marker(pytest.mark.timeout(meta.limit, method=TIMEOUT_METHOD))
             if meta.cuda and self.device.type != "cuda":
-                item.add_marker(pytest.mark.skip(reason=CUDA_SKIP))
+                item.add_marker(pytest.mark.skip(reason=_(CUDA_SKIP)))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Building the first torch.optim optimizer in a process imports torch._dynamo (1 to 2 s): where checks
+        # train, pay for it now, not inside the time limit of whichever check trains first.
+        files = {Path(item.path) for item in session.items if META in item.stash}
+        if any("optim" in path.read_text(encoding="utf-8", errors="replace") for path in files):
+            import torch._dynamo  # its cost, paid here
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -173,7 +181,7 @@ class Grading:
             # pytest would end the whole session; from student code it only fails this check.
             if innermost_student_frame(error.__traceback__, self.loader.files) is None:
                 raise
-            raise CheckFailed("student code raised KeyboardInterrupt") from None
+            raise CheckFailed(_("student code raised KeyboardInterrupt")) from None
         finally:
             item.stash[THRESHOLDS] = list(checks.THRESHOLDS)
 
@@ -226,7 +234,7 @@ class Grading:
             self.results.append(
                 CheckResult(
                     report.nodeid, exercise_of(path), "error", 0.0, 0.0, is_hidden(path),
-                    f"cannot collect these checks: {lines[-1] if lines else 'unknown error'}",
+                    _("cannot collect these checks: {error}").format(error=lines[-1] if lines else _("unknown error")),
                 )
             )
 
@@ -257,8 +265,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--seed", type=int, metavar="N", help=f"base seed of every check (ini: grader_seed, {DEFAULT_SEED})")
     group.addoption("--device", choices=DEVICES, help="device the checks run on (ini: grader_device, cpu)")
+    group.addoption("--lang", choices=LANGUAGES, help="language of the messages (ini: grader_lang; default: the "
+                                                        "locale's, English unless it is Chinese)")
     parser.addini("grader_seed", "base seed of every check", default=str(DEFAULT_SEED))
-    parser.addini("grader_device", "cpu, cuda or auto", default="cpu")
+    parser.addini("grader_device", "cpu, cuda, mps or auto", default="cpu")
+    parser.addini("grader_lang", "en or zh_CN (default: the locale's)", default="")
     parser.addini("grader_timeout", "default time limit of a check in seconds", default=str(DEFAULT_TIMEOUT))
     parser.addini("grader_threads", "torch's CPU threads while grading (1: same sums on every machine)", default="1")
     parser.addini("grader_reference_times", "time limits from the reference's times (grader/limits.py), or the "
@@ -266,6 +277,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    i18n.set_language(config.getoption("lang") or config.getini("grader_lang") or None)  # before checks import
     config.addinivalue_line("markers", "points(n): the points a check is worth (default 1)")
     config.addinivalue_line("markers", "cuda: the check needs a CUDA GPU; skipped unless run with --device cuda")
     root = config.rootpath
@@ -293,13 +305,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
-    """cpu, cuda or auto (cuda when there is one); ValueError for cuda without a GPU."""
+    """cpu, cuda, mps or auto (CUDA when there is a GPU, else Apple's MPS when there is one, else the CPU);
+    ValueError for a device this machine does not have."""
     if name not in DEVICES:
         raise ValueError(f"device {name!r}: choose one of {', '.join(DEVICES)}")
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = mps is not None and mps.is_available()
     if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+        name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)")
+    if name == "mps" and not has_mps:
+        raise ValueError("--device mps: Apple's MPS is not available here (torch.backends.mps.is_available() is "
+                         "False)")
     return torch.device(name)
 
 
@@ -387,14 +405,16 @@ def explain(excinfo: pytest.ExceptionInfo, item: pytest.Item, loader: ModuleLoad
             shortened = item.stash.get(SHORTENED, None)
             if shortened is not None:
                 return "timeout", shortened_message(*shortened)
-            return "timeout", f"took longer than the {match.group(1)} s time limit (an endless loop, or far too slow?)"
+            return "timeout", _("took longer than the {limit} s time limit (an endless loop, or far too slow?)").format(
+                limit=match.group(1))
         return "failed", text
     if isinstance(error, NotImplementedError) and where is not None:
-        return "failed", f"not implemented yet: {where.function} ({exercise})"
+        return "failed", _("not implemented yet: {function} ({exercise})").format(function=where.function,
+                                                                                    exercise=exercise)
     if isinstance(error, CheckFailed):
         return "failed", text
     if isinstance(error, AssertionError):
-        return "failed", text or "a check's condition does not hold"
+        return "failed", text or _("a check's condition does not hold")
     reason = f"{type(error).__name__}: {text}"
     if where is not None:
         return "failed", f"{reason} ({where})"
@@ -419,7 +439,8 @@ def _signature_hint(text: str, loader: ModuleLoader, exercise: str) -> str:
             if func is None:
                 return ""
             line = inspect.getsourcelines(func)[1]
-            return f"{Path(path).name} line {line}: compare its signature with the README"
+            return _("{file} line {line}: compare its signature with the README").format(file=Path(path).name,
+                                                                                         line=line)
         except (StudentCodeError, OSError, TypeError):
             return ""
     return ""

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader.course import check_key
+from grader.i18n import _
 
 OUTCOMES = ("passed", "failed", "error", "timeout", "skipped", "crashed")  # crashed: the grading process died (batch)
 
@@ -188,9 +189,10 @@ def hidden_lines(report: Report) -> list[str]:
     for exercise in report.exercises:
         unseen = report.hidden_elsewhere.get(exercise.name)
         if unseen:
-            lines.append(f"{exercise.name}: public checks {format_points(exercise.score)} / "
-                         f"{format_points(exercise.max_score)} points; {format_points(unseen['points'])} more points "
-                         f"are in {unseen['checks']} checks your instructor runs")
+            lines.append(_("{exercise}: public checks {score} / {max} points; {more} more points are in {n} checks "
+                           "your instructor runs").format(exercise=exercise.name, score=format_points(exercise.score),
+                                                          max=format_points(exercise.max_score),
+                                                          more=format_points(unseen["points"]), n=unseen["checks"]))
     return lines
 
 

@@ -16,10 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from grader.i18n import N_, _
 from grader.metadata import CheckMeta
 from grader.results import CheckResult, Report, format_points, hidden_lines
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim", "crashed": "red"}
+STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
+          "skipped": N_("skipped"), "crashed": N_("crashed")}
 MARK = {"passed": "✔", "failed": "✘", "error": "!", "timeout": "⏱", "skipped": "–", "crashed": "‼"}
 ASCII_MARK = {"passed": "ok", "failed": "x", "error": "!", "timeout": "T", "skipped": "-", "crashed": "!!"}
 HEARTBEAT = 15.0  # seconds between "still running" lines without a terminal
@@ -36,38 +39,41 @@ def marks(console: Console) -> dict[str, str]:
 
 def render(report: Report, console: Console, verbose: bool = False) -> None:
     mark = marks(console)
-    table = Table(title=f"Scoreboard: {report.target}", title_justify="left", show_footer=True)
-    table.add_column("exercise", footer="total", overflow="fold")
-    table.add_column("checks passed", justify="right", footer=_checks_footer(report))
-    table.add_column("points", justify="right", footer=points_of(report.total, report.max_total))
-    table.add_column("time", justify="right", footer=f"{sum(e.duration for e in report.exercises):.1f} s")
-    table.add_column("status", footer=_percent(report))
+    table = Table(title=_("Scoreboard: {target}").format(target=report.target), title_justify="left",
+                  show_footer=True)
+    table.add_column(_("exercise"), footer=_("total"), overflow="fold")
+    table.add_column(_("checks passed"), justify="right", footer=_checks_footer(report))
+    table.add_column(_("points"), justify="right", footer=points_of(report.total, report.max_total))
+    table.add_column(_("time"), justify="right", footer=f"{sum(e.duration for e in report.exercises):.1f} s")
+    table.add_column(_("status"), footer=_percent(report))
     for ex in report.exercises:
         table.add_row(
             ex.name,
             f"{ex.passed} / {len(ex.checks)}",
             points_of(ex.score, ex.max_score),
             f"{ex.duration:.1f} s",
-            Text(f"{mark[ex.status]} {ex.status}", style=STATUS_STYLE[ex.status]),
+            Text(f"{mark[ex.status]} {_(STATUS[ex.status])}", style=STATUS_STYLE[ex.status]),
         )
     console.print(table)
     failing = [c for c in report.checks if c.outcome not in ("passed", "skipped")]
     if failing:
-        console.print(Text("Checks that did not pass", style="bold"))
+        console.print(Text(_("Checks that did not pass"), style="bold"))
         for group in _same_reason(failing, keep=verbose):
             console.print(_failure_line(group, mark))
             if verbose and group[0].traceback:
                 console.print(Text(group[0].traceback, style="dim"))
     skipped = [c for c in report.checks if c.outcome == "skipped"]
     if skipped:
-        console.print(Text(f"{len(skipped)} check(s) skipped: {skipped[0].message}", style="dim"))
+        console.print(Text(_("{n} check(s) skipped: {reason}").format(n=len(skipped), reason=skipped[0].message),
+                           style="dim"))
     for note in [*report.notes, *hidden_lines(report)]:
         console.print(Text(note, style="yellow"))
     console.print(
         Text.assemble(
-            ("Total ", "bold"),
-            (f"{points_of(report.total, report.max_total)} points ({_percent(report)})", "bold"),
-            f"   seed {report.seed} (replay: --seed {report.seed})   device {report.device}   target {report.target}",
+            (_("Total {points} points ({percent})").format(points=points_of(report.total, report.max_total),
+                                                          percent=_percent(report)), "bold"),
+            "   " + _("seed {seed} (replay: --seed {seed})   device {device}   target {target}").format(
+                seed=report.seed, device=report.device, target=report.target),
         )
     )
 
@@ -94,13 +100,13 @@ def _failure_line(group: list[CheckResult], mark: dict[str, str]) -> Text:
     if len(group) == 1:
         line.append(f"{check.exercise} {check.name}", style="bold")
         if check.hidden:
-            line.append(" [hidden]", style="magenta")
+            line.append(" " + _("[hidden]"), style="magenta")
     else:
         hidden = sum(c.hidden for c in group)
-        line.append(f"{check.exercise}: {len(group)} checks", style="bold")
+        line.append(_("{exercise}: {n} checks").format(exercise=check.exercise, n=len(group)), style="bold")
         if hidden:
-            line.append(f" [{hidden} hidden]", style="magenta")
-    line.append(f" ({format_points(sum(c.max_points for c in group))} pt): ")
+            line.append(" " + _("[{n} hidden]").format(n=hidden), style="magenta")
+    line.append(" " + _("({points} pt):").format(points=format_points(sum(c.max_points for c in group))) + " ")
     line.append(check.message)
     return line
 
@@ -135,8 +141,11 @@ class _Running:
         if meta is None:
             return ""
         elapsed = time.monotonic() - self.started
-        limit = f" of {meta.limit:g} s" if meta.limit else ""
-        return f"{meta.exercise} {meta.id.rsplit('::', 1)[-1]} ({elapsed:.0f} s{limit})"
+        name = meta.id.rsplit("::", 1)[-1]
+        if meta.limit:
+            return _("{exercise} {check} ({elapsed} s of {limit} s)").format(
+                exercise=meta.exercise, check=name, elapsed=f"{elapsed:.0f}", limit=f"{meta.limit:.3g}")
+        return _("{exercise} {check} ({elapsed} s)").format(exercise=meta.exercise, check=name, elapsed=f"{elapsed:.0f}")
 
 
 class _RunningColumn(ProgressColumn):
@@ -178,7 +187,7 @@ def _plain_progress(console: Console, label: str, running: _Running):
     def heartbeat() -> None:
         while not done.wait(HEARTBEAT):
             if running.meta is not None and time.monotonic() - running.started >= HEARTBEAT:
-                console.print(f"still running: {running.describe()}", highlight=False)
+                console.print(_("still running: {check}").format(check=running.describe()), highlight=False)
 
     watcher = threading.Thread(target=heartbeat, name="grader-progress", daemon=True)
     watcher.start()

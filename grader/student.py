@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grader.i18n import _
 from grader.intake import CELL, CELLS_MARKER
 
 
@@ -35,8 +36,10 @@ class Location:
     function: str
 
     def __str__(self) -> str:
-        where = f"{Path(self.file).name} line {self.line}"
-        return where if self.function == "<module>" else f"{where}, in {self.function}"
+        if self.function == "<module>":
+            return _("{file} line {line}").format(file=Path(self.file).name, line=self.line)
+        return _("{file} line {line}, in {function}").format(file=Path(self.file).name, line=self.line,
+                                                              function=self.function)
 
 
 def innermost_student_frame(tb: types.TracebackType | None, student_files: set[str]) -> Location | None:
@@ -99,15 +102,16 @@ class ModuleLoader:
     def _import(self, path: Path, exercise: str, module_name: str) -> types.ModuleType:
         shown = f"{exercise}/{module_name}.py"
         if not path.is_file():
-            raise StudentCodeError(f"{shown} is missing from {self.target.label}")
+            raise StudentCodeError(_("{module} is missing from {target}").format(module=shown, target=self.target.label))
         try:
             source = path.read_bytes()
             cells = source.startswith(CELLS_MARKER.encode())
             code = None if cells else compile(source, str(path), "exec", dont_inherit=True)
         except SyntaxError as error:
-            raise StudentCodeError(f"{shown} line {error.lineno}: {type(error).__name__}: {error.msg}") from None
+            raise StudentCodeError(_("{module} line {line}: {error}: {message}").format(
+                module=shown, line=error.lineno, error=type(error).__name__, message=error.msg)) from None
         except (OSError, ValueError) as error:
-            raise StudentCodeError(f"{shown} cannot be read: {error}") from None
+            raise StudentCodeError(_("{module} cannot be read: {error}").format(module=shown, error=error)) from None
         module = types.ModuleType(module_name)
         module.__file__ = str(path)
         # Registered under its plain name so that pickling a student's class works as when they run it.
@@ -121,10 +125,9 @@ class ModuleLoader:
             if isinstance(error, KeyboardInterrupt) and not _raised_in(error, str(path)):
                 raise
             where = innermost_student_frame(error.__traceback__, {str(path)})
-            line = f" line {where.line}" if where else ""
-            raise StudentCodeError(
-                f"{shown}{line}: importing it raised {type(error).__name__}: {_first_line(error)}"
-            ) from None
+            module_line = _("{module} line {line}").format(module=shown, line=where.line) if where else shown
+            raise StudentCodeError(_("{module}: importing it raised {error}: {message}").format(
+                module=module_line, error=type(error).__name__, message=_first_line(error))) from None
         return module
 
     def _run_cells(self, source: str, path: Path, shown: str, module: types.ModuleType) -> None:
@@ -140,8 +143,10 @@ class ModuleLoader:
             except BaseException as error:
                 if isinstance(error, KeyboardInterrupt) and not _raised_in(error, str(path)):
                     raise
-                self.notes.append(f"{shown}: notebook cell {number} (line {start + 1}) raised "
-                                  f"{type(error).__name__}: {_first_line(error)}; it was skipped, as nbgrader does")
+                self.notes.append(_("{module}: notebook cell {number} (line {line}) raised {error}: {message}; it "
+                                    "was skipped, as nbgrader does").format(module=shown, number=number,
+                                                                            line=start + 1, error=type(error).__name__,
+                                                                            message=_first_line(error)))
 
 
 def _wrap(module: types.ModuleType, qualname: str, callback: Callable[[str], None]) -> None:
@@ -168,4 +173,4 @@ def _raised_in(error: BaseException, file: str) -> bool:
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
+    return text.splitlines()[0] if text else _("(no message)")

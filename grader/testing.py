@@ -46,7 +46,8 @@ def grade_edited(root: Path, workdir: Path, exercise: str, source: Path, *edits:
 
 
 def _defines(check_file: Path, name: str) -> bool:
-    return f"def {name}(" in check_file.read_text(encoding="utf-8")
+    """Whether the file defines check `name` (a parametrised case, `test_x[1-0]`, by its function)."""
+    return f"def {name.split('[', 1)[0]}(" in check_file.read_text(encoding="utf-8")
 
 
 def failed_checks(report: Report) -> set[str]:

@@ -22,13 +22,14 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from distributed import Client  # noqa: E402
+from distributed import Client
 
-from grader import data  # noqa: E402
-from grader.batch import Limits, grade_batch, store  # noqa: E402
-from grader.batch import dask as dask_batch  # noqa: E402
-from grader.course import select  # noqa: E402
-from grader.testing import descendants  # noqa: E402
+from grader import data
+from grader.batch import Limits, grade_batch, store
+from grader.batch import dask as dask_batch
+from grader.course import select
+from grader.metadata import CUDA_SKIP
+from grader.testing import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(check_timeout=60.0, submission_timeout=300.0)
@@ -181,7 +182,8 @@ def test_killed_worker_loses_nothing_and_results_equal_a_local_batch(cluster, tm
     assert not list(dask_out.glob(".*"))
     for student in [*COPIES, BROKEN]:
         assert comparable(result(dask_out, student)) == comparable(result(local_out, student)), student
-    assert result(dask_out, "ann")["total"] == 42 and result(dask_out, BROKEN)["total"] == 0
+    assert result(dask_out, "ann")["total"] == result(dask_out, "ann")["max_total"] > 0
+    assert result(dask_out, BROKEN)["total"] == 0
     # The students the dead worker held were graded elsewhere, once each.
     assert all(result(dask_out, student)["processes"] == 1 for student in lost)
     assert (dask_out / "grades.csv").read_text().count("\n") == 1 + len(COPIES) + 1
@@ -277,7 +279,7 @@ def test_local_cluster_from_the_command_line(tmp_path):
     data = result(tmp_path / "out", "amy")
     assert data["total"] == 1
     reason = next(c["message"] for e in data["exercises"] for c in e["checks"] if c["id"].endswith("_gpu"))
-    assert reason.startswith(dask_batch.CUDA_SKIP)  # --device cpu: the plugin's own reason, as without --dask
+    assert reason == CUDA_SKIP  # --device cpu: the plugin's own reason, as without --dask
 
 
 def test_a_task_grades_one_submission_without_the_checks_it_leaves_to_another(tmp_path, monkeypatch):

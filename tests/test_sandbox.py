@@ -52,7 +52,7 @@ def test_the_reference_solution_is_out_of_reach(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("grader.course.find_root", lambda start=None: ROOT)
     total, out = _total("reads_solution", capsys=capsys)
-    assert total == 7, out  # it would be 42 with solutions/ in reach
+    assert total == 7, out  # it would be full marks with solutions/ in reach
 
 
 @sandboxed

@@ -27,7 +27,7 @@ def train_linear_regression(x, y, epochs, lr):
 
     Loss: nn.MSELoss() with its default mean, (1/N) sum_n (y_hat_n - y_n)^2. Optimiser:
     torch.optim.SGD(model.parameters(), lr=lr). Every epoch is one full-batch step:
-    forward, loss, zero the gradients, backward, step.
+    forward, loss, zero the gradients, backward, step. With epochs=0, return the model untrained.
     """
     # TODO: Implement for 03_regression.
     raise NotImplementedError("03_regression: implement train_linear_regression")
@@ -92,6 +92,7 @@ def train_classifier(model, loader, epochs, lr):
 
     Loss: nn.BCELoss() with its default mean, -(1/N) sum_n [y_n log y_hat_n + (1 - y_n) log(1 - y_hat_n)].
     Optimiser: torch.optim.SGD(model.parameters(), lr=lr), one step per mini-batch, `epochs` passes over loader.
+    Train the model you are given from its current weights (do not re-initialise it).
     """
     # TODO: Implement for 03_regression.
     raise NotImplementedError("03_regression: implement train_classifier")

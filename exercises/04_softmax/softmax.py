@@ -19,7 +19,7 @@ def softmax(z, dim=-1):
 
 
 def cross_entropy(logits, targets):
-    """The mean over the batch of -log softmax(logits_n)[targets_n].
+    """The mean over the batch of -log softmax(logits_n)[targets_n], as a tensor (0-d), not a Python number.
 
     logits (N, C), targets (N,) class indices (int64). Compute log-softmax as
     z - max(z) - log(sum_j exp(z_j - max(z))), then pick each row's target entry (the NLL part).

@@ -28,14 +28,17 @@ def pool2d_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ce
 def conv2d(input, weight, bias=None, stride=1, padding=0):
     """Cross-correlation by hand: input (N, C_in, H, W), weight (C_out, C_in, kH, kW), bias (C_out,).
 
-    Returns (N, C_out, H_out, W_out). Do not call F.conv2d or nn.Conv2d.
+    Returns (N, C_out, H_out, W_out), in the input's dtype. Do not call F.conv2d or nn.Conv2d.
     """
     # TODO: Implement for 05_cnn.
     raise NotImplementedError("05_cnn: implement conv2d")
 
 
 def max_pool2d(input, kernel_size, stride=None):
-    """The largest value in each kernel_size x kernel_size window (stride defaults to kernel_size)."""
+    """The largest value in each kernel_size x kernel_size window (stride defaults to kernel_size).
+
+    Returns (N, C, H_out, W_out), in the input's dtype.
+    """
     # TODO: Implement for 05_cnn.
     raise NotImplementedError("05_cnn: implement max_pool2d")
 

@@ -49,7 +49,7 @@ from grader.batch.sandbox import Limits
 from grader.course import CourseError, Exercise
 from grader.errors import DataError
 from grader.intake import Submission
-from grader.metadata import CUDA_SKIP, CheckMeta
+from grader.metadata import CheckMeta
 from grader.results import CheckResult
 
 GPU = "GPU"  # the worker resource a GPU part asks for: `dask worker ... --resources GPU=1`
@@ -273,7 +273,8 @@ class _Batch:
         if result["error"] is not None:
             self._finish(run, error=result["error"])
             return
-        cuda = [c for c in run.results.values() if c.outcome == "skipped" and c.message.startswith(CUDA_SKIP)]
+        cuda = [c for c in run.results.values() if c.outcome == "skipped" and c.id in run.checks
+                and run.checks[c.id].cuda]
         if not cuda or self.device == "cpu":
             self._finish(run)
         elif not self.use_gpu:
@@ -346,10 +347,12 @@ def _fill(run: StudentRun, result: dict) -> None:
     """Put a part's verdicts, events and output into the client's `StudentRun`, in collection order."""
     checks = [CheckResult.from_dict(c) for c in result["checks"]]
     by_id = {c.id: c for c in checks}
+    collected = {m["id"]: CheckMeta.from_dict(m) for m in result["collected"]}
     for cid in [*result["order"], *by_id]:
         check = by_id.get(cid)
         if check is not None and cid not in run.checks:
-            run.checks[cid] = CheckMeta(cid, check.exercise, check.hidden, check.max_points, None, False)
+            run.checks[cid] = collected.get(cid) or CheckMeta(cid, check.exercise, check.hidden, check.max_points,
+                                                               None, False)
             run.results[cid] = check
     run.notes = list(result.get("notes", []))
     run.sandbox = result.get("sandbox")
@@ -420,7 +423,8 @@ def grade_part(course: dict, payload: dict) -> dict:
     """The task: grade one submission (or its GPU part) in a one-submission `Pool`, on this worker."""
     _announce(payload)
     if payload["device"] == "cuda" and not _cuda_available():
-        return {"student": payload["student"], "order": [], "checks": [], "seed": None, "device": None, "events": [],
+        return {"student": payload["student"], "order": [], "collected": [], "checks": [], "seed": None,
+                "device": None, "events": [],
                 "output": b"", "output_total": 0, "processes": 0, "cpu_time": 0.0, "wall_time": 0.0,
                 "worker": _worker_address(),
                 "error": "torch on this worker sees no CUDA GPU (torch.cuda.is_available() is False)"}
@@ -462,6 +466,7 @@ def _pack(run: StudentRun, root: Path, client_root: str) -> dict:
     return {
         "student": run.student,
         "order": list(run.checks),
+        "collected": [meta.to_dict() for meta in run.checks.values()],
         "checks": checks,
         "seed": run.seed,
         "device": run.device,

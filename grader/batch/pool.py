@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Callable
 
 import grader
-from grader import data
+from grader import data, i18n
 from grader.batch import sandbox
 from grader.batch.sandbox import Limits
 from grader.course import Exercise
 from grader.intake import Submission
-from grader.limits import TIMINGS, Timings, shortened_message
+from grader.limits import TIMINGS, UNMEASURED_BUDGET, Timings, shortened_message
 from grader.metadata import CheckMeta
 from grader.results import CheckResult
 
@@ -42,7 +42,6 @@ MAX_MESSAGE = 4 << 20
 MAX_PROCESSES = 100  # per student: past this, open checks are recorded as crashed
 POLL = 0.5  # seconds between deadline checks
 DEFAULT_CHECK_TIMEOUT = 60.0
-DEFAULT_SUBMISSION_TIMEOUT = 1800.0
 SLOT_START = 120.0  # seconds a zygote may take to import torch and say it is ready
 
 
@@ -433,6 +432,7 @@ class Pool:
             "token": secrets.token_hex(16),
             "looped": run.looped,
             "verbose": self.verbose,
+            "lang": i18n.current(),
         }
         results_r, results_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -461,7 +461,7 @@ class Pool:
         if self.limits.submission_timeout:
             return self.limits.submission_timeout
         names = [ex.name for ex in self.exercises]
-        return self.timings.budget(names, run.slowness) or DEFAULT_SUBMISSION_TIMEOUT
+        return self.timings.budget(names, run.slowness) or UNMEASURED_BUDGET
 
     def _watch(self, run: StudentRun, now: float) -> None:
         child = run.child

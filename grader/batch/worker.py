@@ -191,7 +191,7 @@ def child_main(job: dict, results_fd: int, output_fd: int) -> None:
     exercises = [Exercise(name, root / "exercises" / name) for name in job["exercises"]]
     args = session.pytest_args(root, exercises, submission=Path(job["submission"]), seed=job["seed"],
                                device=job["device"], check_timeout=limits.check_timeout, capture="no",
-                               verbose=job["verbose"])
+                               verbose=job["verbose"], lang=job["lang"])
     args += ["-p", "pytest_timeout"]  # autoloading is off: the plugins the grading needs, and only those
     status = -1
     plugin = WorkerPlugin(channel, set(job["skip"]), job["looped"], (sys.stdout, sys.stderr))

@@ -22,8 +22,10 @@ from rich.text import Text
 
 from grader import course
 from grader.batch import Limits, default_jobs, grade_batch
+from grader.limits import BUDGET_RULE, RULE
 from grader.results import format_points
 from grader.scoreboard import HEARTBEAT, points_of
+from grader.metadata import DEVICES
 
 
 @click.command("batch")
@@ -36,13 +38,11 @@ from grader.scoreboard import HEARTBEAT, points_of
               help="Grade only this exercise (`05_cnn` or `05`); repeatable. Default: all of them.")
 @click.option("--force", is_flag=True, help="Grade again even the submissions whose result is up to date.")
 @click.option("--seed", type=int, help="Base seed of every check (default 0).")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
 @click.option("--check-timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
-              help="One time limit for every check without its own marker [default: 20 x the reference's time for "
-                   "it, at least 2 s (grader/limits.py)].")
+              help=f"One time limit for every check without its own marker [default: {RULE}].")
 @click.option("--submission-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Wall-clock limit for one submission, all its processes together [default: 10 x the reference's "
-                   "time for the exercises graded, at least 120 s (grader/limits.py); 1800 s without reference times].")
+              help=f"Wall-clock limit for one submission, all its processes together [default: {BUDGET_RULE}].")
 @click.option("--memory-limit", type=click.IntRange(min=64), default=4096, show_default=True, metavar="MiB",
               help="Memory a grading process may use beyond the grader's own.")
 @click.option("--output-limit", type=click.IntRange(min=1), default=1024, show_default=True, metavar="KiB",
@@ -112,8 +112,9 @@ def _progress(err: Console):
 
         def on_plan(todo: int, unchanged: int) -> None:
             last["todo"], last["done"] = todo, 0
-            err.print(f"grading {todo} submission(s)" + (f"; {unchanged} unchanged, kept" if unchanged else ""),
-                      highlight=False)
+            err.print(f"grading {todo} submission(s)", highlight=False)
+            if unchanged:
+                err.print(_kept(unchanged), highlight=False)
 
         def on_done(run, data) -> None:
             running.pop(run.student, None)
@@ -137,8 +138,7 @@ def _progress(err: Console):
         def on_plan(todo: int, unchanged: int) -> None:
             bar.update(task, total=todo)
             if unchanged:
-                err.print(f"{unchanged} submission(s) unchanged since they were graded: kept "
-                          f"(--force grades them again)")
+                err.print(_kept(unchanged))
 
         def on_done(run, data) -> None:
             running.pop(run.student, None)
@@ -147,6 +147,10 @@ def _progress(err: Console):
                 err.print(Text(f"{run.student}: could not be graded: {run.error}", style="red"))
 
         yield on_plan, (lambda run, what: running.setdefault(run.student, run)), on_done
+
+
+def _kept(unchanged: int) -> str:
+    return f"{unchanged} submission(s) unchanged since they were graded: kept (--force grades them again)"
 
 
 def render_summary(summary, console: Console) -> None:

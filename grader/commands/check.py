@@ -11,6 +11,7 @@ from rich.console import Console
 
 from grader import course, scoreboard, selfcheck
 from grader.results import write_json_atomic
+from grader.metadata import DEVICES
 
 
 @click.command("check")
@@ -19,7 +20,7 @@ from grader.results import write_json_atomic
               help="Run the threshold checks on the solutions under seeds 0..N-1.")
 @click.option("--curriculum", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The curriculum whose public names must exist [default: docs/curriculum.md].")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
+@click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
               help="Where the checks run.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the self-check as JSON to this file.")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader import course
-from grader.limits import Timings
+from grader.limits import RULE, Timings
 from grader.results import format_points
 
 
@@ -19,7 +19,7 @@ from grader.results import format_points
 @click.argument("exercises", nargs=-1)
 def list_exercises(exercises: tuple[str, ...]) -> int:
     """List the exercises, the module students edit in each and their checks; name EXERCISES to list every check
-    of them with its points and time limit (20 x the reference's time, at least 2 s, unless the check sets one)."""
+    of them with its points and time limit (see grader/limits.py)."""
     root = course.find_root()
     chosen = course.select(root, list(exercises))  # before torch is imported: a wrong name answers at once
     from grader import session  # imports torch: only to collect the checks
@@ -55,8 +55,7 @@ def list_exercises(exercises: tuple[str, ...]) -> int:
                           f"{meta.limit:.2g} s" + ("*" if meta.timeout else ""),
                           f"{reference:.2g} s" if reference is not None else "-")
         console.print(table)
-    console.print("limit: 20 x the reference's time (ref), at least 2 s, scaled to this machine's speed; "
-                  "* the check sets its own.")
+    console.print(f"limit: {RULE}; * the check sets its own.")
     return 0
 
 

@@ -6,11 +6,26 @@ from pathlib import Path
 
 import click
 
+from grader import i18n
+
 from grader.results import HIDDEN_FEEDBACK, Report, write_json_atomic
+from grader.metadata import DEVICES
+
+
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        i18n.set_language(value)
+
+
+lang_option = click.option(
+    "--lang", type=click.Choice(i18n.LANGUAGES), envvar="GRADER_LANG", expose_value=False, is_eager=True,
+    callback=_set_language,
+    help="Language of the messages [default: the locale's: zh_CN where LANG or LC_ALL starts with zh, else en].")
 
 
 def grading_options(command):
     options = [
+        lang_option,
         click.option("--solutions", is_flag=True, help="Grade the reference solutions/ instead of exercises/."),
         click.option(
             "--submission",
@@ -19,7 +34,7 @@ def grading_options(command):
                  "in the sandbox `grader batch` uses.",
         ),
         click.option("--seed", type=int, help="Base seed of every check (default 0); replays a run."),
-        click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
+        click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True,
                      help="Where the checks run; cuda refuses to start without a GPU."),
         click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Also write the results as JSON to this file."),

@@ -15,6 +15,7 @@ from rich.console import Console
 from grader import course, scoreboard
 from grader.commands.options import grading_options, write_exports
 from grader.course import CourseError
+from grader.i18n import _
 
 
 def grade_and_report(names: list[str], solutions: bool, submission: Path | None, seed: int | None, device: str,
@@ -38,10 +39,10 @@ def grade_and_report(names: list[str], solutions: bool, submission: Path | None,
     if submission is not None:
         from grader.batch import grade_submission
 
-        with scoreboard.progress(err, "grading") as (on_total, on_start, on_check):
+        with scoreboard.progress(err, _("grading")) as (on_total, on_start, on_check):
             report = grade_submission(root, submission, chosen, seed=seed, device=device, verbose=verbose)
     else:
-        with scoreboard.progress(err, "grading") as (on_total, on_start, on_check):
+        with scoreboard.progress(err, _("grading")) as (on_total, on_start, on_check):
             report = session.grade(root, chosen, solutions=solutions, seed=seed, device=device, on_total=on_total,
                                    on_start=on_start, on_check=on_check, verbose=verbose)
     scoreboard.render(report, out, verbose=verbose)
