@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import CourseError
+from grader.i18n import _
 
 EXERCISE_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 HIDDEN_SUFFIX = "_hidden.py"
@@ -37,7 +38,8 @@ def student_module_name(exercise_dir: Path) -> str:
         if not p.name.startswith("test_") and p.name != "conftest.py"
     ]
     if len(modules) != 1:
-        raise CourseError(f"{exercise_dir} must hold exactly one student module, found {sorted(modules)}")
+        raise CourseError(_("{folder} must hold exactly one student module, found {modules}").format(
+            folder=exercise_dir, modules=sorted(modules)))
     return modules[0]
 
 
@@ -71,7 +73,7 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (start, *start.parents):
         if (folder / "exercises").is_dir():
             return folder
-    raise CourseError(f"no course here: no exercises/ folder in {start} or above")
+    raise CourseError(_("no course here: no exercises/ folder in {folder} or above").format(folder=start))
 
 
 def exercises(root: Path) -> list[Exercise]:
@@ -88,8 +90,8 @@ def select(root: Path, names: list[str]) -> list[Exercise]:
     for name in names:
         match = [ex for ex in known if ex.name == name or ex.name.split("_", 1)[0] == name.zfill(2)]
         if not match:
-            raise CourseError(f"unknown exercise {name!r}{_did_you_mean(name, known)} "
-                              f"Known: {', '.join(ex.name for ex in known)}")
+            raise CourseError(_("unknown exercise {name}{suggestion} Known: {known}").format(
+                name=repr(name), suggestion=_did_you_mean(name, known), known=", ".join(ex.name for ex in known)))
         chosen.extend(ex for ex in match if ex not in chosen)
     return sorted(chosen, key=lambda ex: ex.name)
 
@@ -102,4 +104,4 @@ def _did_you_mean(name: str, known: list[Exercise]) -> str:
     guesses = [n for n in names if digits and n.split("_", 1)[0].lstrip("0") == digits]
     guesses += [by_topic[t] for t in difflib.get_close_matches(name.lower(), list(by_topic), n=1, cutoff=0.6)]
     guesses += difflib.get_close_matches(name.lower().replace("-", "_"), names, n=1, cutoff=0.6)
-    return f": did you mean {guesses[0]}?" if guesses else "."
+    return _(": did you mean {name}?").format(name=guesses[0]) if guesses else "."

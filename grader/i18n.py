@@ -13,8 +13,11 @@ English otherwise. Two catalogs: `grader` (the grader and the public checks; it 
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import os
+import re
+from typing import Iterator
 from pathlib import Path
 
 LANGUAGES = ("en", "zh_CN")
@@ -66,6 +69,17 @@ def current() -> str:
     return _current
 
 
+@contextlib.contextmanager
+def language(name: str) -> Iterator[None]:
+    """Messages in `name` inside the block (a release writes its README in every language)."""
+    before = _current
+    set_language(name)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
 def _(message: str) -> str:
     """`message` in the current language (itself when there is no translation)."""
     return _translation.gettext(message)
@@ -78,3 +92,48 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks `message` for the catalog without translating it (it is translated where it is used)."""
     return message
+
+
+# --- the catalogs ------------------------------------------------------------------------------------------
+
+CATALOGS = {"grader": "babel-grader.cfg", "hidden": "babel-hidden.cfg"}  # domain -> what Babel extracts into it
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def catalog_problems(root: Path) -> list[str]:
+    """What the translations lack, one line each: a message of the course's code (as Babel extracts it now) that a
+    catalog misses or leaves untranslated or fuzzy, a translation whose placeholders differ, a compiled .mo
+    that is not the .po's. Empty when every language has every message. Needs Babel (an instructor's tool)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.messages.pofile import read_po
+
+    problems = []
+    for domain, config in CATALOGS.items():
+        with open(LOCALE_DIR / config, encoding="utf-8") as mapping:
+            methods, options = parse_mapping_cfg(mapping)
+        wanted = {message if isinstance(message, str) else message[0]
+                  for _, _, message, _, _ in extract_from_dir(str(root), methods, options)}
+        for language in LANGUAGES[1:]:
+            folder = LOCALE_DIR / language / "LC_MESSAGES"
+            try:
+                with open(folder / f"{domain}.po", "rb") as po:
+                    catalog = read_po(po)
+                with open(folder / f"{domain}.mo", "rb") as mo:
+                    compiled = gettext.GNUTranslations(mo)
+            except OSError as error:
+                problems.append(f"{language}: the {domain} catalog cannot be read: {error}")
+                continue
+            for msgid in sorted(wanted):
+                entry = catalog.get(msgid)
+                text = entry.string if entry is None or isinstance(entry.string, str) else entry.string[0]
+                where = f"{language} {domain}.po: {msgid[:60]!r}"
+                if entry is None or not text:
+                    problems.append(f"{where} has no translation")
+                elif entry.fuzzy:
+                    problems.append(f"{where} is marked fuzzy")
+                elif set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(msgid)):
+                    problems.append(f"{where}: the translation's placeholders differ")
+                elif compiled.gettext(msgid) != text:
+                    problems.append(f"{where}: {domain}.mo is not compiled from the .po (pybabel compile)")
+    return problems

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from grader.course import EXERCISE_NAME, CourseError
+from grader.i18n import _
 
 MAX_MODULE_BYTES = 1 << 20  # one student module (a notebook may be up to 8 times that: outputs)
 MAX_NOTEBOOK_BYTES = 8 << 20
@@ -113,7 +114,7 @@ def read(entry: Path, contract: dict[str, str], student: str | None = None) -> S
         elif entry.is_file() and entry.name.lower().endswith(".zip"):
             listing = _ZipListing(entry)
         else:
-            submission.notes.append(f"{entry.name} is neither a folder nor a .zip")
+            submission.notes.append(_("{name} is neither a folder nor a .zip").format(name=entry.name))
             return submission
         with listing:
             _take(listing, contract, submission)
@@ -152,24 +153,27 @@ def _take(listing: Listing, contract: dict[str, str], submission: Submission) ->
         try:
             content = listing.read(path, limit)
         except _Unreadable as why:
-            submission.notes.append(f"{path} refused: {why}")
+            submission.notes.append(_("{path} refused: {why}").format(path=path, why=why))
             continue
         if kind == "notebook":
             try:
                 content = notebook_module(json.loads(content)).encode()
             except (ValueError, KeyError, TypeError, AttributeError) as error:
-                submission.notes.append(f"{path} refused: not a readable notebook ({type(error).__name__})")
+                submission.notes.append(_("{path} refused: not a readable notebook ({error})").format(path=path, error=type(error).__name__))
                 continue
-            submission.notes.append(f"{name} taken from the notebook {path}")
+            submission.notes.append(_("{module} taken from the notebook {path}").format(module=name, path=path))
         submission.modules[name] = content
     if MANIFEST in paths or any(p.endswith("/" + MANIFEST) for p in paths):
         _check_manifest(listing, paths, contract, submission)
     if not submission.modules and contract:
         shown = sorted({PurePosixPath(p).parts[0] for p in paths})[:5]
         expected = next(f"{ex}/{module}.py" for ex, module in sorted(contract.items()))
-        holds = f"it holds {', '.join(shown)}{' ...' if len(paths) > 5 else ''}" if shown else "it is empty"
-        submission.notes.append(f"no student module found: {holds}; expected e.g. {expected} "
-                                f"(or {expected.split('/')[1]}, or a notebook {expected.split('/')[0]}.ipynb)")
+        holds = (_("it holds {names}").format(names=", ".join(shown) + (" ..." if len(paths) > 5 else ""))
+                 if shown else _("it is empty"))
+        submission.notes.append(_("no student module found: {holds}; expected e.g. {expected} (or {module}, or a "
+                                  "notebook {notebook})").format(holds=holds, expected=expected,
+                                                                 module=expected.split("/")[1],
+                                                                 notebook=expected.split("/")[0] + ".ipynb"))
 
 
 def _locate(paths: list[str], contract: dict[str, str], submission: Submission) -> dict[str, tuple[str, str]]:
@@ -199,14 +203,14 @@ def _locate(paths: list[str], contract: dict[str, str], submission: Submission) 
     best = min(depth_of.values())
     shallowest = sorted(p for p, d in depth_of.items() if d == best)
     if len(shallowest) > 1:
-        raise _Refused(f"refused: student modules under several folders ({', '.join(shallowest)})")
+        raise _Refused(_("refused: student modules under several folders ({folders})").format(folders=", ".join(shallowest)))
     prefix = shallowest[0]
     if prefix:
-        submission.notes.append(f"modules taken from the wrapping folder {prefix}/")
+        submission.notes.append(_("modules taken from the wrapping folder {folder}/").format(folder=prefix))
     found = by_prefix[prefix]
     for name, (path, kind) in found.items():
         if kind == "module" and "/" not in path.removeprefix(prefix).strip("/"):
-            submission.notes.append(f"{name} taken from {path} (a module at the top)")
+            submission.notes.append(_("{module} taken from {path} (a module at the top)").format(module=name, path=path))
     return found
 
 
@@ -216,8 +220,8 @@ def _note_wrong_case(paths: list[str], contract: dict[str, str], submission: Sub
     for path in paths:
         for tail, name in wanted.items():
             if path.lower().endswith(tail) and not path.endswith(name.rsplit("/", 1)[-1]):
-                submission.notes.append(f"found {path}, but the module must be named {name} exactly "
-                                        f"(names are case-sensitive)")
+                submission.notes.append(_("found {path}, but the module must be named {module} exactly (names are "
+                                          "case-sensitive)").format(path=path, module=name))
                 return
 
 
@@ -228,14 +232,14 @@ def _check_manifest(listing: Listing, paths: list[str], contract: dict[str, str]
         manifest = json.loads(listing.read(path, 1 << 20))
         hashes = dict(manifest["modules"])
     except (_Unreadable, ValueError, KeyError, TypeError):
-        submission.notes.append(f"{path} cannot be read: the hand-in cannot be verified")
+        submission.notes.append(_("{path} cannot be read: the hand-in cannot be verified").format(path=path))
         return
     for name, content in sorted(submission.modules.items()):
         if hashes.get(name) != hashlib.sha256(content).hexdigest():
-            submission.notes.append(f"{name} changed after hand-in: its SHA-256 differs from {path}")
+            submission.notes.append(_("{module} changed after hand-in: its SHA-256 differs from {path}").format(module=name, path=path))
     for name in sorted(set(hashes) - set(submission.modules)):
         if name.split("/")[0] in contract:  # only what is graded now
-            submission.notes.append(f"{name} is listed in {path} but was not found")
+            submission.notes.append(_("{module} is listed in {path} but was not found").format(module=name, path=path))
 
 
 # --- notebooks ----------------------------------------------------------------------------------------------
@@ -283,21 +287,21 @@ class _FolderListing(Listing):
             base = Path(folder).relative_to(root)
             self.paths += [(base / name).as_posix() for name in sorted(files)]
             if len(self.paths) > MAX_ENTRIES:
-                raise _Refused(f"refused: more than {MAX_ENTRIES} files")
+                raise _Refused(_("refused: more than {n} files").format(n=MAX_ENTRIES))
 
     def read(self, path: str, limit: int) -> bytes:
         full = self.root / path
         if any((self.root / part).is_symlink() for part in _ancestors(path)):
-            raise _Unreadable("a symbolic link")
+            raise _Unreadable(_("a symbolic link"))
         info = full.lstat()
         if not stat.S_ISREG(info.st_mode):
-            raise _Unreadable("not a regular file")
+            raise _Unreadable(_("not a regular file"))
         if info.st_size > limit:
-            raise _Unreadable(f"{info.st_size} bytes, more than {limit}")
+            raise _Unreadable(_("{size} bytes, more than {limit}").format(size=info.st_size, limit=limit))
         with open(full, "rb") as source:
             content = source.read(limit + 1)
         if len(content) > limit:
-            raise _Unreadable(f"more than {limit} bytes")
+            raise _Unreadable(_("more than {limit} bytes").format(limit=limit))
         return content
 
 
@@ -314,14 +318,14 @@ class _ZipListing(Listing):
     def __init__(self, path: Path):
         size = path.stat().st_size
         if size > MAX_ZIP_BYTES:
-            raise _Refused(f"{path.name} refused: {size} bytes, more than {MAX_ZIP_BYTES}")
+            raise _Refused(_("{name} refused: {size} bytes, more than {limit}").format(name=path.name, size=size, limit=MAX_ZIP_BYTES))
         try:
             self.archive = zipfile.ZipFile(path)
             members = self.archive.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
-            raise _Refused(f"{path.name} cannot be read as a zip: {error}") from None
+            raise _Refused(_("{name} cannot be read as a zip: {error}").format(name=path.name, error=error)) from None
         if len(members) > MAX_ENTRIES:
-            raise _Refused(f"{path.name} refused: {len(members)} members, more than {MAX_ENTRIES}")
+            raise _Refused(_("{name} refused: {n} members, more than {limit}").format(name=path.name, n=len(members), limit=MAX_ENTRIES))
         self.members: dict[str, list[zipfile.ZipInfo]] = {}
         for info in members:
             name = info.filename.replace("\\", "/")
@@ -333,21 +337,21 @@ class _ZipListing(Listing):
     def read(self, path: str, limit: int) -> bytes:
         infos = self.members[path]
         if len(infos) > 1:
-            raise _Unreadable(f"the zip holds it {len(infos)} times")
+            raise _Unreadable(_("the zip holds it {n} times").format(n=len(infos)))
         info = infos[0]
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise _Unreadable("a symbolic link in the zip")
+            raise _Unreadable(_("a symbolic link in the zip"))
         if info.flag_bits & 0x1:
-            raise _Unreadable("encrypted")
+            raise _Unreadable(_("encrypted"))
         if info.file_size > limit:
-            raise _Unreadable(f"not a file of at most {limit} bytes")
+            raise _Unreadable(_("not a file of at most {limit} bytes").format(limit=limit))
         try:
             with self.archive.open(info) as member:  # the declared size may lie: read one byte past the cap
                 content = member.read(limit + 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
-            raise _Unreadable(f"cannot be read from the zip ({error})") from None
+            raise _Unreadable(_("cannot be read from the zip ({error})").format(error=error)) from None
         if len(content) > limit:
-            raise _Unreadable(f"more than {limit} bytes once decompressed")
+            raise _Unreadable(_("more than {limit} bytes once decompressed").format(limit=limit))
         return content
 
     def __exit__(self, *exc) -> None:

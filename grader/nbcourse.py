@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from grader import __version__, course
+from grader import __version__, course, i18n
 from grader.course import CourseError, Exercise
 from grader.intake import notebook_code_cells
 from grader.metadata import CheckMeta
 from grader.notebook import ALIAS
-from grader.results import hidden_id
+from grader.i18n import _, ngettext
+from grader.results import format_points, hidden_id
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -248,25 +249,38 @@ except Exception as error:
 
 
 def check_source(exercise: str, info: CheckMeta, number: int) -> str:
-    points = f"{info.points:g} point{'s' if info.points != 1 else ''}"
+    points = ngettext("{n} point", "{n} points", int(info.points) if info.points == int(info.points) else 2).format(
+        n=format_points(info.points))
     call = f"from grader import notebook as {ALIAS}\n{ALIAS}.check({json.dumps(exercise)}, "
     if not info.hidden:
-        return f"# Check {info.key} ({points}).\n{call}{json.dumps(info.key)})"
-    return (f"# Hidden check {number} ({points}): it runs when your work is graded.\n{BEGIN_HIDDEN}\n"
-            f"{call}hidden={json.dumps(hidden_id(exercise, info.key))})\n{END_HIDDEN}")
+        return "# " + _("Check {check} ({points}).").format(check=info.key, points=points) + \
+            f"\n{call}{json.dumps(info.key)})"
+    return ("# " + _("Hidden check {n} ({points}): it runs when your work is graded.").format(n=number, points=points)
+            + f"\n{BEGIN_HIDDEN}\n{call}hidden={json.dumps(hidden_id(exercise, info.key))})\n{END_HIDDEN}")
 
 
 def intro(exercise: Exercise, public: int, hidden: int, points: float) -> str:
-    return f"""\
+    return _("""\
 ## Working in this notebook
 
-The code cells below are `{exercise.module}.py` of {exercise.name}: fill in every function marked `# TODO`,
-exactly as you would in the file. Run the setup cell first, then your cells, then the check cells at the
-end: each runs one of the course's checks (the same ones `grader run {exercise.name}` runs) on the code
-this notebook has defined, and fails with a message saying what is wrong.
+The code cells below are `{module}.py` of {exercise}: fill in every function marked `# TODO`, exactly as you
+would in the file. Run the setup cell first, then your cells, then the check cells at the end: each runs one of
+the course's checks (the same ones `grader run {exercise}` runs) on the code this notebook has defined, and fails
+with a message saying what is wrong.
 
-{public} public check{'s' if public != 1 else ''} below run here; {hidden} hidden check{'s' if hidden != 1 else ''} \
-run only when your work is graded ({points:g} points in all)."""
+{public} public check(s) below run here; {hidden} hidden check(s) run only when your work is graded ({points}
+points in all).""").format(module=exercise.module, exercise=exercise.name, public=public, hidden=hidden,
+                           points=format_points(points))
+
+
+def readme(exercise: Exercise) -> str:
+    """The exercise's README in the current language (README.zh-CN.md beside README.md), else in English."""
+    language = i18n.current()
+    names = ([f"README.{language.replace('_', '-')}.md"] if language != "en" else []) + ["README.md"]
+    for name in names:
+        if (exercise.path / name).is_file():
+            return (exercise.path / name).read_text(encoding="utf-8")
+    return f"# {exercise.name}"
 
 
 def build_notebook(root: Path, exercise: Exercise, checks: list[CheckMeta]) -> dict:
@@ -283,9 +297,8 @@ def build_notebook(root: Path, exercise: Exercise, checks: list[CheckMeta]) -> d
     except SyntaxError as error:
         raise CourseError(f"{exercise.name}: cannot parse {Path(error.filename or '?').name} line {error.lineno}: "
                           f"{error.msg}") from None
-    readme = exercise.path / "README.md"
     cells = [
-        markdown_cell(readme.read_text(encoding="utf-8") if readme.is_file() else f"# {exercise.name}", "readme"),
+        markdown_cell(readme(exercise), "readme"),
         markdown_cell(intro(exercise, sum(not c.hidden for c in checks), sum(c.hidden for c in checks),
                             sum(c.points for c in checks)), "intro"),
         code_cell(setup_source(exercise.name, exercise.module), "setup", _nbgrader("setup", locked=True)),
@@ -297,7 +310,8 @@ def build_notebook(root: Path, exercise: Exercise, checks: list[CheckMeta]) -> d
         used.add(grade_id)
         metadata = _nbgrader(grade_id, solution=True) if cell.solution else {}
         cells.append(code_cell(cell.source, grade_id, metadata))
-    cells.append(markdown_cell("## Checks\n\nRun these after your code; each is worth the points it names.", "checks"))
+    cells.append(markdown_cell(_("## Checks\n\nRun these after your code; each is worth the points it names."),
+                               "checks"))
     hidden_number = 0
     for number, info in enumerate(checks, 1):
         hidden_number += info.hidden
@@ -376,8 +390,6 @@ def release_leaks(root: Path, paths: Sequence[Path]) -> list:
 
     chosen = course.select(root, sorted({Path(p).parent.name for p in paths}))
     found = release.secrets(root, chosen)
-    # Public file names are no secret (the cells name public checks by file), even where a hidden check uses them.
-    found.strings -= {p.name for ex in chosen for p in ex.path.iterdir() if not course.is_hidden(p)}
     with tempfile.TemporaryDirectory(prefix="grader-notebooks-") as tmp:
         for path in paths:
             notebook = released_notebook(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -15,8 +15,9 @@ message, so that nbgrader gives its cell 0 points. Hidden checks are named by an
 
 Where the course is: `$GRADER_COURSE_ROOT`, else the folder the `grader` package sits in (a checkout or a
 student release installed with `pip install -e`). Settings, read from the kernel's environment:
-`GRADER_SEED` (default 0), `GRADER_DEVICE` (cpu, cuda or auto; default cpu) and `GRADER_HIDDEN_FEEDBACK`
-(`message`, the default, or `outcome`: a failing hidden check then says only that it failed).
+`GRADER_SEED` (default 0), `GRADER_DEVICE` (cpu, cuda, mps or auto; default cpu), `GRADER_HIDDEN_FEEDBACK`
+(`message`, the default, or `outcome`: a failing hidden check then says only that it failed) and `GRADER_LANG`
+(en or zh_CN; default: the locale's).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from pathlib import Path
 
 import grader
 from grader import checks as _checks  # binds the comparison functions before student code runs
-from grader import course, session
+from grader import course, i18n, session
 from grader.course import CourseError, check_key
 from grader.errors import DataError, GraderError
 from grader.metadata import DEVICES
-from grader.results import CheckResult, hidden_id
+from grader.i18n import _
+from grader.results import CheckResult, format_points, hidden_id
+from grader.scoreboard import STATUS
 
 ROOT_VARIABLE = "GRADER_COURSE_ROOT"
 ALIAS = "_grader_nb"  # the name test cells import this module as
@@ -115,7 +118,8 @@ def setup(exercise: str, module: str | None = None, grader_version: str | None =
             f"({Path(grader.__file__).parent}): install grader {grader_version} or regenerate the notebooks"
         )
     root = ready(exercise, module)
-    print(f"grader {grader.__version__} is ready to check {exercise} (course: {root})")
+    print(_("grader {version} is ready to check {exercise} (course: {root})").format(
+        version=grader.__version__, exercise=exercise, root=root))
 
 
 # --- the notebook's namespace as the student module --------------------------------------------------
@@ -174,6 +178,7 @@ class Settings:
     seed: int | None
     device: str
     hidden_feedback: str
+    lang: str
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -186,7 +191,11 @@ class Settings:
             raise NotebookSetupError(f"GRADER_DEVICE={device!r}: choose {', '.join(DEVICES)}")
         if feedback not in ("message", "outcome"):
             raise NotebookSetupError(f"GRADER_HIDDEN_FEEDBACK={feedback!r}: choose message or outcome")
-        return cls(int(seed) if seed else None, device, feedback)
+        try:
+            lang = i18n.set_language(os.environ.get("GRADER_LANG", "").strip() or None)
+        except ValueError as error:
+            raise NotebookSetupError(f"GRADER_LANG: {error}") from None
+        return cls(int(seed) if seed else None, device, feedback, lang)
 
 
 def grader_cell(namespace: dict) -> None:
@@ -284,7 +293,7 @@ def check(exercise: str, name: str | None = None, *, hidden: str | None = None, 
         label = name
     else:
         result = next((c for key, c in results.items() if c.hidden and hidden_id(exercise, key) == hidden), None)
-        label = f"hidden check {hidden}"
+        label = _("hidden check {id}").format(id=hidden)
     if result is None:
         broken = [c for c in results.values() if "::" not in c.id and c.outcome == "error"]
         if broken:  # a check file that cannot even be collected
@@ -293,13 +302,15 @@ def check(exercise: str, name: str | None = None, *, hidden: str | None = None, 
             f"{exercise} has no check {label} in the course at {course_root()}: the checks changed since "
             "this notebook was made; regenerate the notebooks with `grader notebooks`"
         )
-    points = f"{result.points:g}/{result.max_points:g} points"
+    points = _("{points}/{max} points").format(points=format_points(result.points),
+                                                max=format_points(result.max_points))
     if result.outcome == "passed":
-        print(f"passed: {label} ({points})")
+        print(_("passed: {check} ({points})").format(check=label, points=points))
         return
+    outcome = _(STATUS[result.outcome])
     if result.hidden and settings.hidden_feedback == "outcome":
-        raise AssertionError(f"hidden check {result.outcome} ({points})")
+        raise AssertionError(_("hidden check {outcome} ({points})").format(outcome=outcome, points=points))
     if result.outcome == "skipped":
-        raise AssertionError(f"skipped, so no points: {result.message}")
-    message = result.message or result.outcome
-    raise AssertionError(message if result.outcome == "failed" else f"{result.outcome}: {message}")
+        raise AssertionError(_("skipped, so no points: {reason}").format(reason=result.message))
+    message = result.message or outcome
+    raise AssertionError(message if result.outcome == "failed" else f"{outcome}: {message}")

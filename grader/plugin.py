@@ -106,10 +106,12 @@ class Grading:
                 item.add_marker(pytest.mark.skip(reason=_(CUDA_SKIP)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # Building the first torch.optim optimizer in a process imports torch._dynamo (1 to 2 s): where checks
-        # train, pay for it now, not inside the time limit of whichever check trains first.
-        files = {Path(item.path) for item in session.items if META in item.stash}
-        if any("optim" in path.read_text(encoding="utf-8", errors="replace") for path in files):
+        # Building the first torch.optim optimizer in a process imports torch._dynamo (1 to 2 s): where the checks
+        # or the student's module use an optimizer, pay for it now, not inside whichever check trains first.
+        exercises = {Path(item.path).parent for item in session.items if META in item.stash}
+        files = [*{Path(item.path) for item in session.items if META in item.stash},
+                 *(self.target.path / folder.name / f"{student_module_name(folder)}.py" for folder in exercises)]
+        if any("optim" in path.read_text(encoding="utf-8", errors="replace") for path in files if path.is_file()):
             import torch._dynamo  # its cost, paid here
 
     @pytest.hookimpl(tryfirst=True)
@@ -314,10 +316,10 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)")
+        raise ValueError(_("--device cuda: no CUDA GPU is visible to torch (torch.cuda.is_available() is False)"))
     if name == "mps" and not has_mps:
-        raise ValueError("--device mps: Apple's MPS is not available here (torch.backends.mps.is_available() is "
-                         "False)")
+        raise ValueError(_("--device mps: Apple's MPS is not available here (torch.backends.mps.is_available() "
+                           "is False)"))
     return torch.device(name)
 
 

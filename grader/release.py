@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from grader import course, limits
+from grader import course, i18n, limits
+from grader.i18n import _
 from grader.course import CourseError, Exercise
 from grader.errors import GraderError
 
@@ -106,6 +107,11 @@ def grader_package(root: Path) -> Path:
     return Path(grader.__file__).resolve().parent
 
 
+def is_hidden_catalog(path: Path) -> bool:
+    """The hidden checks' translations (grader/locale/hidden.pot, <lang>/LC_MESSAGES/hidden.po and .mo)."""
+    return path.stem == "hidden" and path.suffix in (".pot", ".po", ".mo") and "locale" in path.parts
+
+
 def course_tree(root: Path, chosen: Sequence[Exercise], *, hidden: bool = False) -> dict[str, Path]:
     """The course's files a copy of it needs, by relative path: the chosen exercises' folders (hidden checks only
     when `hidden`) and the other files of exercises/ (a shared conftest.py), the grader package and datasets/;
@@ -120,7 +126,8 @@ def course_tree(root: Path, chosen: Sequence[Exercise], *, hidden: bool = False)
         files[f"exercises/{rel.as_posix()}"] = path
     package = grader_package(root)
     for path in _tree(package):
-        files[f"grader/{path.relative_to(package).as_posix()}"] = path
+        if hidden or not is_hidden_catalog(path):
+            files[f"grader/{path.relative_to(package).as_posix()}"] = path
     if (root / "datasets").is_dir():
         for path in _tree(root / "datasets"):
             files[f"datasets/{path.relative_to(root / 'datasets').as_posix()}"] = path
@@ -158,7 +165,9 @@ def plan(root: Path, chosen: Sequence[Exercise]) -> tuple[dict[str, Path | bytes
     if limits.TIMINGS in files:
         files[limits.TIMINGS] = public_timings(root, chosen, warnings)
     files[course.HIDDEN_SUMMARY] = hidden_summary(root, chosen)
-    files["README.md"] = student_readme(chosen).encode()
+    for language in i18n.LANGUAGES:
+        files["README.md" if language == "en" else f"README.{language.replace('_', '-')}.md"] = student_readme(
+            chosen, language).encode()
     files["tox.ini"] = STUDENT_TOX.encode()
     return dict(sorted(files.items())), warnings
 
@@ -230,8 +239,8 @@ def public_timings(root: Path, chosen: Sequence[Exercise], warnings: list[str]) 
         return timings.save(Path(tmp)).read_bytes()
 
 
-def _title(ex: Exercise) -> str:
-    readme = ex.path / "README.md"
+def _title(ex: Exercise, suffix: str = "") -> str:
+    readme = ex.path / f"README{suffix}.md"
     if readme.is_file():
         for line in readme.read_text(encoding="utf-8").splitlines():
             if line.startswith("# "):
@@ -239,14 +248,18 @@ def _title(ex: Exercise) -> str:
     return ""
 
 
-def student_readme(chosen: Sequence[Exercise]) -> str:
+def student_readme(chosen: Sequence[Exercise], language: str) -> str:
+    """The release's README.md (English) or README.<language>.md: how to install, work, check and hand in."""
     example = next((ex for ex in chosen if ex.name == "05_cnn"), chosen[0] if chosen else None)
     name = example.name if example else "05_cnn"
-    rows = "\n".join(
-        f"| [{ex.name}](exercises/{ex.name}/README.md) | `exercises/{ex.name}/{ex.module}.py` | {_title(ex)} |"
-        for ex in chosen
-    )
-    return f"""# PyTorch course: exercises
+    with i18n.language(language):
+        suffix = "" if language == "en" else f".{language.replace('_', '-')}"
+        rows = "\n".join(
+            f"| [{ex.name}](exercises/{ex.name}/README{suffix}.md) | `exercises/{ex.name}/{ex.module}.py` | "
+            f"{_title(ex, suffix)} |" for ex in chosen)
+        other = "[中文](README.zh-CN.md)" if language == "en" else "[English](README.md)"
+        return other + "\n\n" + _("""\
+# PyTorch course: exercises
 
 Each folder in `exercises/` is one exercise. Read its `README.md`, fill in every function marked
 `# TODO` in its module (the only file you edit), and run its checks until they pass.
@@ -261,19 +274,24 @@ source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
 pip install -e .
 ```
 
-This installs PyTorch, the other libraries the course uses, and the `grader` command.
+This installs PyTorch, the other libraries the course uses, and the `grader` command. It runs on
+Linux, macOS and Windows.
 
 ## Check your work
 
 ```
 pytest exercises/{name}            # one exercise's checks, with pytest's own output
 grader run {name}                  # the same checks as a scoreboard with points
+grader watch {name}                # the checks again every time you save the module
 grader all                         # every exercise
 grader list                        # the exercises and the module you edit in each
+grader submit                      # the zip to hand in
 ```
 
-A check that fails says what it expected and what it got, in one line. Untouched functions fail with
-"not implemented yet". Every check is seeded: `grader all --seed 0` replays a run exactly.
+A check that fails says what it expected and what it got, in one line; `pytest --tb=long` or
+`grader run -v` also shows where in your code it went wrong. Untouched functions fail with "not
+implemented yet". Every check is seeded: `grader all --seed 0` replays a run exactly. Messages are in
+Chinese with `--lang zh_CN` (or a Chinese locale).
 
 ## Exercises
 
@@ -284,15 +302,17 @@ A check that fails says what it expected and what it got, in one line. Untouched
 ## How you are graded
 
 Your instructor grades `exercises/NN_name/<module>.py` with the checks you have here and with further
-checks that are not part of this repository. Only your module files are used, so keep all your work in
-them, and do not rename the functions and classes the README asks for.
+checks that are not part of this repository: the scoreboard says, for each exercise, how many checks and
+points those are. Only your module files are used, so keep all your work in them, and do not rename the
+functions and classes the README asks for. `grader submit` makes the zip to hand in: it takes exactly
+those files, and refuses one that would certainly score 0.
 
 ## Data
 
 `datasets/` holds the data the exercises use (no download needed); `grader` verifies it against
 `datasets/SHA256SUMS`. `python datasets/make_datasets.py` rebuilds it byte for byte (it needs
 scikit-learn: `pip install scikit-learn`).
-"""
+""").format(name=name, rows=rows)
 
 
 # --- writing it ------------------------------------------------------------------------------------------
@@ -415,9 +435,11 @@ def secrets(root: Path, chosen: Sequence[Exercise]) -> Secrets:
 
     Hidden check names and file names are searched as whole words and count wherever they appear, even in
     a README. Strings of hidden checks and lines of solutions count only when the public files (stubs,
-    public checks, READMEs) do not already contain them: a message shared with a public check is no secret.
+    public checks, READMEs) do not already contain them: a message shared with a public check, or a public
+    file's name, is no secret.
     """
     public, public_lines = _public_text(root, chosen)
+    public_names = {p.name for ex in chosen for p in ex.path.iterdir() if not course.is_hidden(p)}
     found = Secrets()
     for ex in chosen:
         for path in sorted(ex.path.rglob("*_hidden.py")):
@@ -434,7 +456,7 @@ def secrets(root: Path, chosen: Sequence[Exercise]) -> Secrets:
                     found.names.add(node.name)
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                     text = node.value.strip()
-                    if len(text) >= MIN_STRING and text not in public:
+                    if len(text) >= MIN_STRING and text not in public and text not in public_names:
                         found.strings.add(text)
         solution = root / "solutions" / ex.name
         if solution.is_dir():

@@ -1,6 +1,6 @@
 """`grader check`: the course checks itself before a release.
 
-Six points, each passed or failed with details:
+Seven points, each passed or failed with details:
 
 1. every check passes on the reference solutions;
 2. every hidden check fails on the untouched stubs (a check that cannot fail gives free points);
@@ -9,7 +9,8 @@ Six points, each passed or failed with details:
    seeds 0..N-1, and the smallest margin to each threshold is reported;
 5. the exercise contract holds (`grader.contract`): the layout of every exercise, every exercise in the
    curriculum, and the public names it promises defined in each stub and solution (read with `ast`);
-6. a fresh student release holds no hidden check and no solution code (see `grader.release`).
+6. a fresh student release holds no hidden check and no solution code (see `grader.release`);
+7. every message of the grader and the checks has its translation in each catalog (see `grader.i18n`).
 
 Only the threshold checks are run again for the extra seeds. `run()` returns a `SelfCheck`; `render()`
 prints it; `SelfCheck.to_dict()` is the `--json` form.
@@ -43,6 +44,7 @@ TITLES = {
     4: "threshold checks pass under every seed",
     5: "the contract holds (layout, curriculum)",
     6: "the release holds nothing hidden",
+    7: "every message has its translations",
 }
 
 Progress = Callable[[str], ContextManager[tuple]]  # label -> (on_total, on_start, on_check), as scoreboard.progress
@@ -172,6 +174,8 @@ def run(
         _contract(root, curriculum or root / CURRICULUM, chosen, bool(names), points[5])
     with _timed(points[6]):
         _release_is_clean(root, chosen, points[6])
+    with _timed(points[7]):
+        _translated(root, points[7])
     return SelfCheck(root, list(range(seeds)), list(points.values()), thresholds, time.perf_counter() - started,
                      timings)
 
@@ -353,6 +357,19 @@ def _release_is_clean(root: Path, chosen: Sequence[Exercise], point: Point) -> N
         if not made.leaks:
             point.details.insert(0, f"release of {len(ready)} exercise(s): {len(made.files)} files "
                                     f"({made.size / 1e6:.1f} MB) searched for {made.secrets.summary}: none found")
+
+
+# --- 7. the translations ---------------------------------------------------------------------------------
+
+def _translated(root: Path, point: Point) -> None:
+    from grader import i18n
+
+    problems = i18n.catalog_problems(root)
+    for problem in problems:
+        point.fail(problem)
+    if not problems:
+        point.details.append(f"every message of the grader and the checks is translated into "
+                             f"{', '.join(i18n.LANGUAGES[1:])} (grader/locale/)")
 
 
 # --- the report ----------------------------------------------------------------------------------------------

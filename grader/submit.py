@@ -29,6 +29,7 @@ import grader
 from grader import intake
 from grader.course import CourseError, Exercise
 from grader.errors import GraderError
+from grader.i18n import _
 from grader.results import Report
 
 STUDENT_ID_FILE = ".grader-student-id"  # in the course root: the id asked once, one line
@@ -69,25 +70,29 @@ def check_module(exercise: Exercise) -> Module:
     if wrong_case:
         found = f"exercises/{exercise.name}/{wrong_case[0]}"
         if file in entries:
-            module.problem = f"{found} beside {file}: only {file} is graded; keep one of them, named {file}"
+            module.problem = _("{found} beside {file}: only {file} is graded; keep one of them, named {file}").format(
+                found=found, file=file)
         else:
-            module.problem = f"{found} must be named {file} exactly (names are case-sensitive when graded)"
+            module.problem = _("{found} must be named {file} exactly (names are case-sensitive when graded)").format(
+                found=found, file=file)
         return module
     path = exercise.path / file
     if not path.is_file():
-        module.problem = f"{module.shown} is missing"
+        module.problem = _("{module} is missing").format(module=module.shown)
         return module
     source = path.read_bytes()
     if len(source) > intake.MAX_MODULE_BYTES:
-        module.problem = f"{module.shown} is {len(source)} bytes, more than the {intake.MAX_MODULE_BYTES} graded"
+        module.problem = _("{module} is {size} bytes, more than the {limit} graded").format(
+            module=module.shown, size=len(source), limit=intake.MAX_MODULE_BYTES)
         return module
     try:
         compile(source, module.shown, "exec", dont_inherit=True)  # as grader.student compiles it; nothing runs
     except SyntaxError as error:  # and reported as it reports it
-        module.problem = f"{module.shown} line {error.lineno}: {type(error).__name__}: {error.msg}"
+        module.problem = _("{module} line {line}: {error}: {message}").format(
+            module=module.shown, line=error.lineno, error=type(error).__name__, message=error.msg)
         return module
     except ValueError as error:  # null bytes, before Python 3.12
-        module.problem = f"{module.shown} cannot be compiled: {error}"
+        module.problem = _("{module} cannot be compiled: {error}").format(module=module.shown, error=error)
         return module
     module.source = source
     module.unimplemented = _unimplemented(ast.parse(source))
@@ -103,9 +108,9 @@ def _unimplemented(tree: ast.Module) -> str:
         elif isinstance(node, ast.ClassDef):
             functions += [n for n in node.body if isinstance(n, _FUNCTIONS) and n.name != "__init__"]
     if not any(isinstance(node, (*_FUNCTIONS, ast.ClassDef)) for node in tree.body):
-        return "defines no function or class"
+        return _("defines no function or class")
     if functions and all(_only_raises_not_implemented(f) for f in functions):
-        return "is still the untouched stub (every function raises NotImplementedError)"
+        return _("is still the untouched stub (every function raises NotImplementedError)")
     return ""
 
 
@@ -125,17 +130,19 @@ def refuse(modules: list[Module], allow_stubs: bool) -> None:
     stubs = [m for m in modules if m.unimplemented and not allow_stubs]
     if broken:
         rest = [m.exercise.name for m in broken[1:] + stubs]
-        more = f" (and {len(rest)} more: {', '.join(rest)})" if rest else ""
-        raise Refused(f"nothing handed in: {broken[0].problem}{more}")
+        more = " " + _("(and {n} more: {names})").format(n=len(rest), names=", ".join(rest)) if rest else ""
+        raise Refused(_("nothing handed in: {problem}").format(problem=broken[0].problem) + more)
     if stubs:
         done = [m.exercise.name.split("_", 1)[0] for m in modules if not m.unimplemented]
-        them = "it" if len(stubs) == 1 else "them"
-        hint = (f"hand in the others with `grader submit {' '.join(done)}`" if done else "implement something first"
-                ) + f", or pass --allow-stubs to hand {them} in anyway"
+        first = (_("hand in the others with `grader submit {names}`").format(names=" ".join(done)) if done
+                 else _("implement something first"))
+        hint = _("{first}, or pass --allow-stubs to hand them in anyway").format(first=first)
         if len(stubs) == 1:
-            raise Refused(f"nothing handed in: {stubs[0].shown} {stubs[0].unimplemented}: {hint}")
+            raise Refused(_("nothing handed in: {module} {why}: {hint}").format(
+                module=stubs[0].shown, why=stubs[0].unimplemented, hint=hint))
         names = ", ".join(m.exercise.name for m in stubs)
-        raise Refused(f"nothing handed in: {len(stubs)} modules have nothing implemented yet ({names}): {hint}")
+        raise Refused(_("nothing handed in: {n} modules have nothing implemented yet ({names}): {hint}").format(
+            n=len(stubs), names=names, hint=hint))
 
 
 def public_checks(report: Report) -> dict[str, dict]:
@@ -196,8 +203,8 @@ def valid_student_id(value: str) -> str:
     """`value` as a student id, or a CourseError that says what one may hold."""
     value = value.strip()
     if not STUDENT_ID.fullmatch(value):
-        raise CourseError(f"student id {value!r}: use up to 64 letters, digits, '.', '_', '-' or '@', "
-                          f"starting with a letter or digit")
+        raise CourseError(_("student id {id}: use up to 64 letters, digits, '.', '_', '-' or '@', starting with a "
+                            "letter or digit").format(id=repr(value)))
     return value
 
 
@@ -223,8 +230,8 @@ def default_out(root: Path, student: str) -> Path:
 
 def check_out(out: Path) -> Path:
     if not out.name.lower().endswith(".zip"):
-        raise CourseError(f"--out {out}: the file must end in .zip (graders read .zip files)")
+        raise CourseError(_("--out {out}: the file must end in .zip (graders read .zip files)").format(out=out))
     if out.is_dir():
-        raise CourseError(f"--out {out} is a folder")
+        raise CourseError(_("--out {out} is a folder").format(out=out))
     return out
 

@@ -33,6 +33,7 @@ from rich.text import Text
 from grader import scoreboard
 from grader.course import CourseError, Exercise
 from grader.errors import EXIT_INTERRUPTED
+from grader.i18n import _
 from grader.results import Report
 
 QUIET_MS = 50  # a burst of file events ends after this long without another one
@@ -258,18 +259,18 @@ class Watcher:
         saves = _Saves(self.module)
         starter = None
         try:
-            self._say(f"watching {self.shown} ({self._target}); Ctrl-C stops")
+            self._say(_("watching {module} ({target}); Ctrl-C stops").format(module=self.shown, target=self._target))
             if self.method == "fork":
                 preload(self.job)
             starter = _Starter(self.job, self.method)
-            self._changed(starter, "first run")
+            self._changed(starter, _("first run"))
             while True:
                 ready = wait([saves.conn] + ([self._run.conn] if self._run else []))
                 if saves.conn in ready:  # a save makes a result that is ready too out of date
                     failure = saves.conn.recv()
                     if failure:
                         raise CourseError(failure)
-                    self._changed(starter, f"{self.shown} saved")
+                    self._changed(starter, _("{module} saved").format(module=self.shown))
                 else:
                     self._finish()
         except KeyboardInterrupt:
@@ -300,13 +301,13 @@ class Watcher:
             self._run = None
         if not self.module.is_file():
             if not self._gone:
-                self._say(f"{self.shown} is gone; waiting for it", style="yellow")
+                self._say(_("{module} is gone; waiting for it").format(module=self.shown), style="yellow")
             self._gone = True
             return
         if self._gone:
-            reason, self._gone = f"{self.shown} is back", False
-        note = " (the run in progress was stopped)" if stopped else ""
-        self._say(f"{reason}{note}: grading {self.job.exercise.name}")
+            reason, self._gone = _("{module} is back").format(module=self.shown), False
+        note = " " + _("(the run in progress was stopped)") if stopped else ""
+        self._say(_("{reason}: grading {exercise}").format(reason=reason + note, exercise=self.job.exercise.name))
         self._run = starter.start()
 
     def _finish(self) -> None:
@@ -319,8 +320,9 @@ class Watcher:
         if kind == "report":
             scoreboard.render(value, self.console)
         else:
-            value = value or f"the grading process ended without a result (exit code {run.process.exitcode})"
-            self.console.print(Text(f"could not grade: {value}", style="red"))
+            value = value or _("the grading process ended without a result (exit code {code})").format(
+                code=run.process.exitcode)
+            self.console.print(Text(_("could not grade: {reason}").format(reason=value), style="red"))
 
 
 def _exit_on_signal(signum: int, _frame) -> None:

@@ -33,6 +33,7 @@ from grader import data, i18n
 from grader.batch import sandbox
 from grader.batch.sandbox import Limits
 from grader.course import Exercise
+from grader.i18n import _
 from grader.intake import Submission
 from grader.limits import TIMINGS, UNMEASURED_BUDGET, Timings, shortened_message
 from grader.metadata import CheckMeta
@@ -312,7 +313,7 @@ class Pool:
         finally:
             for run in self.running:
                 if run.child is not None:
-                    run.child.kill("crashed", "grading was interrupted")
+                    run.child.kill("crashed", _("grading was interrupted"))
                     self._close(run.child)
             self.running.clear()
 
@@ -467,19 +468,20 @@ class Pool:
         child = run.child
         budget = self.budget(run)
         if now >= run.started + budget:
-            child.kill("submission-timeout", f"the submission's time limit ({budget:g} s) ran out before this "
-                                             f"check finished")
+            child.kill("submission-timeout", _("the submission's time limit ({limit} s) ran out before this check "
+                                               "finished").format(limit=f"{budget:g}"))
             return
         if now >= run.deadline:
             if run.current is not None and run.cut is not None:
-                child.kill("timeout", f"{shortened_message(*run.cut)} (the grading process was killed)")
+                child.kill("timeout", _("{reason} (the grading process was killed)").format(
+                    reason=shortened_message(*run.cut)))
             elif run.current is not None:
                 limit = self._timeout_of(run.current, run)
-                child.kill("timeout", f"took longer than the {limit:.3g} s time limit and did not stop "
-                                      f"(the grading process was killed)")
+                child.kill("timeout", _("took longer than the {limit} s time limit and did not stop (the grading "
+                                        "process was killed)").format(limit=f"{limit:.3g}"))
             else:
-                child.kill("crashed", f"the grading process was silent for {self.limits.idle_timeout:g} s "
-                                      f"between checks and was killed")
+                child.kill("crashed", _("the grading process was silent for {seconds} s between checks and was "
+                                        "killed").format(seconds=f"{self.limits.idle_timeout:g}"))
 
     def _timeout_of(self, check_id: str, run: StudentRun) -> float:
         info = run.checks.get(check_id)
@@ -508,8 +510,8 @@ class Pool:
             if room > 0:
                 run.output += data[:room]
             if child.output_bytes > self.limits.output_kb * 1024:
-                child.kill("crashed", f"printed more than {self.limits.output_kb} KiB of output "
-                                      f"(the grading process was stopped)")
+                child.kill("crashed", _("printed more than {size} KiB of output (the grading process was "
+                                        "stopped)").format(size=self.limits.output_kb))
                 os.close(child.output_fd)
                 child.output_fd = None
                 return
@@ -544,8 +546,8 @@ class Pool:
                 del buffer[:4 + size]
                 self._handle(run, message)
             except (ValueError, TypeError, KeyError, AttributeError) as error:
-                child.kill("crashed", f"the grading process sent a malformed message ({type(error).__name__}: "
-                                      f"{str(error)[:100]}) and was stopped")
+                child.kill("crashed", _("the grading process sent a malformed message ({error}) and was "
+                                        "stopped").format(error=f"{type(error).__name__}: {str(error)[:100]}"))
                 if child.results_fd is not None:
                     os.close(child.results_fd)
                     child.results_fd = None
@@ -591,8 +593,8 @@ class Pool:
                 # One of the two was not the grader's: neither is trusted.
                 run.results[result.id] = CheckResult(
                     result.id, result.exercise, "crashed", 0.0, result.max_points, result.hidden,
-                    "the grading process sent two results for this check (student code writing to the grader's "
-                    "pipe?): neither counts")
+                    _("the grading process sent two results for this check (student code writing to the grader's "
+                      "pipe?): neither counts"))
                 raise ValueError(f"a second result for {result.id[:100]}")
             elif result.outcome == "passed" and run.current != result.id:
                 raise ValueError(f"a pass for {result.id[:100]}, which was not running")
@@ -661,7 +663,8 @@ class Pool:
             return
         if run.importing is not None:
             module = run.modules.get(run.importing, "?")
-            run.record_open("crashed", f"importing {run.importing}/{module}.py ended the grading process: {cause}",
+            run.record_open("crashed", _("importing {module} ended the grading process: {cause}").format(
+                module=f"{run.importing}/{module}.py", cause=cause),
                             exercise=run.importing)
         elif run.current is not None:
             run.record(run.current, outcome, message, time.monotonic() - run.current_started)
@@ -671,7 +674,8 @@ class Pool:
             return
         run.no_progress = 0 if child.new_results else run.no_progress + 1
         if run.no_progress >= 2 or run.processes >= MAX_PROCESSES:
-            run.record_open("crashed", f"not run: the grading process ended {run.processes} times, last: {cause}")
+            run.record_open("crashed", _("not run: the grading process ended {n} times, last: {cause}").format(
+                n=run.processes, cause=cause))
             run.finished = True
             return
         self._restart(run)
@@ -690,30 +694,33 @@ class Pool:
             outcome, message = child.kill_reason
             return ("timeout" if outcome == "submission-timeout" else outcome), message, message
         if child.exit_reason == "memory":
-            cause = f"used more than {self.limits.memory_mb} MiB of memory (the grading process was killed)"
+            cause = _("used more than {size} MiB of memory (the grading process was killed)").format(
+                size=self.limits.memory_mb)
             return "crashed", cause, cause
         code = child.exitcode
         if child.failure:
-            cause = f"the grading session failed: {child.failure}"
+            cause = _("the grading session failed: {error}").format(error=child.failure)
         elif code is None:
-            cause = "the grading process vanished"
+            cause = _("the grading process vanished")
         elif code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
             if -code == signal.SIGXCPU:
-                cause = "the grading process used up its CPU time (SIGXCPU)"
+                cause = _("the grading process used up its CPU time (SIGXCPU)")
                 return "timeout", cause, cause
             cause = {
-                signal.SIGKILL: "the grading process was killed by SIGKILL (out of memory?)",
-                signal.SIGXFSZ: f"student code wrote a file larger than {self.limits.max_file_mb} MiB (SIGXFSZ)",
-            }.get(-code, f"the grading process was ended by {name}")
+                signal.SIGKILL: _("the grading process was killed by SIGKILL (out of memory?)"),
+                signal.SIGXFSZ: _("student code wrote a file larger than {size} MiB (SIGXFSZ)").format(
+                    size=self.limits.max_file_mb),
+            }.get(-code, _("the grading process was ended by {signal}").format(signal=name))
         elif child.ended:
-            cause = "the grading session was interrupted (KeyboardInterrupt outside student code?)"
+            cause = _("the grading session was interrupted (KeyboardInterrupt outside student code?)")
         else:
-            cause = f"the grading process exited with status {code} (os._exit() or similar in student code?)"
-        return "crashed", f"{cause}, during this check", cause
+            cause = _("the grading process exited with status {code} (os._exit() or similar in student code?)").format(
+                code=code)
+        return "crashed", _("{cause}, during this check").format(cause=cause), cause
 
     def _close(self, child: Child) -> None:
         if not child.exited:

@@ -29,9 +29,12 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader.i18n import N_
+
 MiB = 1 << 20
 SANDBOX_UID = 65534  # "nobody" inside the sandbox
-NO_SANDBOX = "no sandbox: bubblewrap (bwrap) is not installed, so submissions are graded with process isolation only"
+NO_SANDBOX = N_("no sandbox: bubblewrap (bwrap) is not installed, so submissions are graded with process isolation "
+              "only")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from grader import session
 from grader.batch import sandbox
 from grader.batch.tamper import Guard
 from grader.course import Exercise
+from grader.i18n import _
 from grader.plugin import GRADING
 
 for _name in [*(f"_pytest.{name}" for name in default_plugins), "pdb", "tomllib", "faulthandler"]:  # every session's
@@ -148,11 +149,12 @@ class WorkerPlugin:
         if self.guard is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
             replaced = self.guard.check()
             if replaced and report.outcome != "failed":
-                shown = ", ".join(replaced[:3]) + (f" and {len(replaced) - 3} more" if len(replaced) > 3 else "")
+                shown = ", ".join(replaced[:3]) + (_(" and {n} more").format(n=len(replaced) - 3)
+                                                   if len(replaced) > 3 else "")
                 report.outcome = "failed"
                 report.grader_outcome = "failed"
-                report.longrepr = (f"student code replaced {shown} while this check ran: a check cannot trust "
-                                   f"its comparison then (the originals were put back)")
+                report.longrepr = _("student code replaced {names} while this check ran: a check cannot trust its "
+                                    "comparison then (the originals were put back)").format(names=shown)
         return report
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:

@@ -29,8 +29,9 @@ def check_course(exercises: tuple[str, ...], seeds: int, curriculum: Path | None
     """Self-check the course (or the EXERCISES named) before a release; exit 0 only if every point holds.
 
     1 every check passes on solutions/; 2 every hidden check fails on the stubs; 3 two runs agree;
-    4 threshold checks pass under every seed (smallest margins shown); 5 the curriculum's names exist in
-    exercises/ and solutions/; 6 a fresh release holds no hidden check or solution code.
+    4 threshold checks pass under every seed (smallest margins shown); 5 the contract holds (layout, the
+    curriculum's names); 6 a fresh release holds no hidden check or solution code; 7 every message has its
+    translations. It also writes the reference's time for every check (exercises/reference-times.json).
     """
     out, err = Console(file=sys.stdout), Console(file=sys.stderr)
     report = selfcheck.run(course.find_root(), list(exercises), seeds=seeds, curriculum=curriculum, device=device,

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from grader import course
+from grader.commands.options import lang_option
 
 
 @click.command("notebooks")
@@ -17,6 +18,7 @@ from grader import course
 @click.argument("exercises", nargs=-1)
 @click.option("--course-id", default="pytorch-course", show_default=True, help="nbgrader's course id.")
 @click.option("--force", is_flag=True, help="Replace notebooks and nbgrader_config.py that OUT already has.")
+@lang_option
 def notebooks_command(out: Path, exercises: tuple[str, ...], course_id: str, force: bool) -> int:
     """Write an nbgrader course directory to OUT: nbgrader_config.py and source/NN_name/NN_name.ipynb for
     every exercise (or the EXERCISES named).

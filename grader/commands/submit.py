@@ -15,6 +15,7 @@ from rich.console import Console
 from grader import course, scoreboard, submit as handin
 from grader.course import CourseError
 from grader.results import format_points
+from grader.i18n import _
 
 
 @click.command("submit")
@@ -48,13 +49,15 @@ def submit(exercises: tuple[str, ...], out: Path | None, student: str | None, al
     checks = handin.public_checks(report)
     handin.write_zip(out, handin.zip_bytes(handin.members(modules, handin.manifest(student, modules, checks))),
                      modules)
-    click.echo(f"handed in {', '.join(m.name for m in modules)} for {student}: {_shown(out)} (upload this file)")
-    failing = [f"{name} {c['passed']} of {c['checks']} ({format_points(c['points'])} / "
-               f"{format_points(c['max_points'])} points)" for name, c in checks.items() if c["passed"] < c["checks"]]
+    click.echo(_("handed in {modules} for {student}: {zip} (upload this file)").format(
+        modules=", ".join(m.name for m in modules), student=student, zip=_shown(out)))
+    failing = [_("{exercise} {passed} of {checks} ({points} / {max} points)").format(
+        exercise=name, passed=c["passed"], checks=c["checks"], points=format_points(c["points"]),
+        max=format_points(c["max_points"])) for name, c in checks.items() if c["passed"] < c["checks"]]
     if failing:
         names = " ".join(name.split("_", 1)[0] for name, c in checks.items() if c["passed"] < c["checks"])
-        click.echo(f"warning: public checks not all passed: {', '.join(failing)}; handed in anyway "
-                   f"(`grader run {names}` shows why)", err=True)
+        click.echo(_("warning: public checks not all passed: {checks}; handed in anyway (`grader run {names}` "
+                     "shows why)").format(checks=", ".join(failing), names=names), err=True)
     return 0
 
 
@@ -67,7 +70,7 @@ def _student_id(root: Path) -> str:
         raise click.UsageError("no student id: pass --id STUDENT (it is asked only on a terminal)")
     student = click.prompt("Your student id", value_proc=_prompted_id)
     handin.remember_student_id(root, student)
-    click.echo(f"remembered in {handin.STUDENT_ID_FILE}: the next hand-in will not ask")
+    click.echo(_("remembered in {file}: the next hand-in will not ask").format(file=handin.STUDENT_ID_FILE))
     return student
 
 
