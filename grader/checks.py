@@ -200,18 +200,29 @@ def expect_equal(actual: Any, expected: Any, what: str, hint: str | None = None,
         actual = int(actual)
     elif _type(expected) in (tuple, list):
         expect_type(actual, (tuple, list), what)
+        diagnosed = _diagnosed(actual, mistakes, _same_items) if not _same_items(actual, expected) else None
         if _len(actual) != _len(expected):
             fail(_("{what}: expected {n} items {expected}, got {m}: {got}").format(
                 what=what, n=_len(expected), expected=f"{expected!r:.80}", m=_len(actual), got=f"{actual!r:.80}"),
-                _diagnosed(actual, mistakes, lambda a, b: a == b) or hint)
+                diagnosed or hint)
         for i, (a, e) in enumerate(zip(actual, expected)):
-            expect_equal(a, e, f"{what}[{i}]", hint)
+            expect_equal(a, e, f"{what}[{i}]", diagnosed or hint)
         return
     else:
         expect_type(actual, _type(expected), what)
     if not actual == expected:
         fail(_("{what}: expected {expected}, got {got}").format(what=what, expected=repr(expected), got=repr(actual)),
              _diagnosed(actual, mistakes, lambda a, b: a == b) or hint)
+
+
+def _same_items(actual: Any, expected: Any) -> bool:
+    """Equal sequences, item by item, compared as expect_equal compares them (no student __eq__ is trusted)."""
+    try:
+        return _len(actual) == _len(expected) and all(
+            (_type(a) in (int, float, str, bool) or _isinstance(a, np.generic)) and _type(a) is not bool and a == e
+            or (_type(a) in (tuple, list) and _same_items(a, e)) for a, e in zip(actual, expected))
+    except TypeError:
+        return False
 
 
 def expect_shape(tensor: Any, shape: Iterable[int], what: str, hint: str | None = None,
@@ -315,25 +326,28 @@ def _dtype_hint(got: torch.dtype, expected: torch.dtype) -> str:
 THRESHOLDS: list[dict] = []
 
 
-def expect_at_least(value: Any, bar: float, what: str, hint: str | None = None) -> float:
-    """A threshold check (accuracy and the like): `value >= bar`. The margin is reported by `grader check`."""
+def expect_at_least(value: Any, bar: float, what: str, hint: str | None = None,
+                    mistakes: Sequence[Mistake] = ()) -> float:
+    """A threshold check (accuracy and the like): `value >= bar`. The margin is reported by `grader check`.
+    A mistake's `result` here is a test of the value (or an explanation found by the check beforehand)."""
     __tracebackhide__ = True
     number = expect_number(value, what)
     THRESHOLDS.append({"what": what, "value": number, "bar": bar, "margin": number - bar})
     if not number >= bar:
         fail(_("{what} is {value}, expected at least {bar}").format(what=what, value=f"{number:.4g}", bar=f"{bar:g}"),
-             hint)
+             _diagnosed(number, mistakes, lambda a, b: bool(b)) or hint)
     return number
 
 
-def expect_at_most(value: Any, bar: float, what: str, hint: str | None = None) -> float:
+def expect_at_most(value: Any, bar: float, what: str, hint: str | None = None,
+                   mistakes: Sequence[Mistake] = ()) -> float:
     """A threshold check (a loss or an error): `value <= bar`. The margin is reported by `grader check`."""
     __tracebackhide__ = True
     number = expect_number(value, what)
     THRESHOLDS.append({"what": what, "value": number, "bar": bar, "margin": bar - number})
     if not number <= bar:
         fail(_("{what} is {value}, expected at most {bar}").format(what=what, value=f"{number:.4g}", bar=f"{bar:g}"),
-             hint)
+             _diagnosed(number, mistakes, lambda a, b: bool(b)) or hint)
     return number
 
 

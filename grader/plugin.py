@@ -40,6 +40,7 @@ DEFAULT_TIMEOUT = 60.0
 # pytest-timeout's timer: SIGALRM where the platform has it; a timer thread elsewhere (Windows).
 TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 META = pytest.StashKey[CheckMeta]()
+_FIRST_USE_IMPORTS_DYNAMO = re.compile(r"optim|[\"']meta[\"']")
 THRESHOLDS = pytest.StashKey[list]()
 SHORTENED = pytest.StashKey[tuple]()  # (the looping function, the cut limit) of a check whose limit was cut
 
@@ -106,12 +107,14 @@ class Grading:
                 item.add_marker(pytest.mark.skip(reason=_(CUDA_SKIP)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # Building the first torch.optim optimizer in a process imports torch._dynamo (1 to 2 s): where the checks
-        # or the student's module use an optimizer, pay for it now, not inside whichever check trains first.
+        # The first torch.optim optimizer of a process, and the first random draw on the meta device, import
+        # torch._dynamo (1 to 2 s): where the checks or the student's module use them, pay for it now, not inside
+        # whichever check comes first.
         exercises = {Path(item.path).parent for item in session.items if META in item.stash}
         files = [*{Path(item.path) for item in session.items if META in item.stash},
                  *(self.target.path / folder.name / f"{student_module_name(folder)}.py" for folder in exercises)]
-        if any("optim" in path.read_text(encoding="utf-8", errors="replace") for path in files if path.is_file()):
+        if any(_FIRST_USE_IMPORTS_DYNAMO.search(path.read_text(encoding="utf-8", errors="replace"))
+               for path in files if path.is_file()):
             import torch._dynamo  # its cost, paid here
 
     @pytest.hookimpl(tryfirst=True)

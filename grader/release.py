@@ -449,12 +449,9 @@ def secrets(root: Path, chosen: Sequence[Exercise]) -> Secrets:
             tree = _parse(path)
             if tree is None:
                 continue
+            found.names.update(_check_names(tree))
             for node in ast.walk(tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-                    found.names.add(node.name)
-                elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-                    found.names.add(node.name)
-                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
                     text = node.value.strip()
                     if len(text) >= MIN_STRING and text not in public and text not in public_names:
                         found.strings.add(text)
@@ -470,6 +467,20 @@ def secrets(root: Path, chosen: Sequence[Exercise]) -> Secrets:
                     if len(line) >= MIN_LINE and line not in public_lines and line not in public:
                         found.lines.add(line)
     return found
+
+
+def _check_names(tree: ast.Module) -> set[str]:
+    """The names pytest collects as checks: module-level `test*` functions, `Test*` classes and their `test*`
+    methods (not a helper nested in a check, which may be called anything)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            names.add(node.name)
+            names.update(n.name for n in node.body
+                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test"))
+    return names
 
 
 def scan(out: Path, found: Secrets) -> list[Leak]:

@@ -129,7 +129,8 @@ def analyse(records: list[dict], root: Path, threshold: float = DEFAULT_THRESHOL
             else:
                 codes[student] = found[f"{name}/{module}.py"]
         stub = known[name].path / f"{module}.py"
-        result.matches = find_matches(codes, stub.read_text(errors="replace") if stub.is_file() else "", threshold)
+        result.matches = find_matches(codes, stub.read_text(encoding="utf-8", errors="replace") if stub.is_file() else "",
+                                      threshold)
         result.compared = sorted(codes)
         result.pairs = len(codes) * (len(codes) - 1) // 2
         result.seconds = time.perf_counter() - start

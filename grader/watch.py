@@ -68,8 +68,8 @@ def grade(job: Job) -> Report:
 
 
 def default_method() -> str:
-    """fork on Linux; spawn elsewhere (Windows has no fork, and on macOS forking after torch is not safe)."""
-    return "fork" if sys.platform.startswith("linux") else "spawn"
+    """fork on Linux; spawn where there is no fork (Windows) or forking after torch is not safe (macOS)."""
+    return "fork" if sys.platform.startswith("linux") and hasattr(os, "fork") else "spawn"
 
 
 def preload(job: Job) -> None:

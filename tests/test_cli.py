@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import grader.commands.list  # noqa: F401  (imported before pytester snapshots sys.modules)
-import grader.commands.run  # noqa: F401
+import grader.commands.list  # imported before pytester snapshots sys.modules
+import grader.commands.run
 from grader.cli import run
 
 JSON_KEYS = {"target", "seed", "device", "total", "max_total", "exercises"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import grader.commands.batch  # noqa: F401  (imported before pytester snapshots sys.modules)
-import grader.commands.list  # noqa: F401
-import grader.commands.run  # noqa: F401
+import grader.commands.batch  # imported before pytester snapshots sys.modules
+import grader.commands.list
+import grader.commands.run
 from grader import gradescope
 from grader.cli import run
 from grader.results import CheckResult, Report

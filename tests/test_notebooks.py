@@ -17,7 +17,7 @@ import pytest
 import grader
 
 # grader.data and grader.release are imported before pytester snapshots sys.modules (see test_cli.py).
-from grader import course, data, nbcourse, notebook, release, session  # noqa: F401
+from grader import course, data, nbcourse, notebook, release, session
 from grader.results import hidden_id
 
 ROOT = Path(__file__).resolve().parents[1]

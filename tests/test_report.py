@@ -214,7 +214,7 @@ def test_pages_in_a_headless_browser(batch, monkeypatch, tmp_path):
             assert page.locator("figure svg").count() == 2
             assert page.locator("#items tbody tr").count() == 17
             assert page.locator("#student-table tbody tr").count() == 5
-            names = lambda: page.locator("#student-table tbody tr td:first-child").all_inner_texts()  # noqa: E731
+            names = lambda: page.locator("#student-table tbody tr td:first-child").all_inner_texts()
             assert names() == ["alice", "bob", "carol", "dave", "erin"]
             total = page.locator("#student-table thead th", has_text="total").locator("button")
             total.click()

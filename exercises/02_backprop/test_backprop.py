@@ -24,11 +24,6 @@ PX = [i / 4 for i in range(-4, 5)]
 PY = [3 * x**2 - 2 * x + 0.5 for x in PX]
 STEPS = dict(rtol=1e-5, atol=1e-6)  # a few steps replayed: float32 arithmetic in student code is fine
 
-# The first optimizer step of a process imports torch._dynamo (a second or more): take it here, when the checks
-# are collected, so that it does not count against the time limit of the first check that trains with
-# torch.optim (which train_quadratic may use).
-torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0).step()
-
 
 # --- reading what the student returned ---------------------------------------------------------------
 

@@ -58,9 +58,10 @@ class SimpleRNN(nn.Module):
 def train_counter(model, X, y, epochs, lr, batch_size=32):
     """Teach `model` (a SimpleRNN with output_size 1) to count the ones; return the trained model.
 
-    X (N, L, 1) float32, y (N,) float32 counts. Train with torch.optim.Adam(lr=lr) and MSE on shuffled
-    mini-batches of `batch_size`, against the scaled targets y / L. Before returning, multiply
-    model.fc's weight and bias by L, so that model(X)[:, 0] predicts counts in the original units.
+    X (N, L, 1) float32, y (N,) float32 counts. Train with torch.optim.Adam(model.parameters(), lr=lr) and MSE
+    on shuffled mini-batches of `batch_size`, against the scaled targets y / L (L = X.shape[1]). Before
+    returning, multiply model.fc's weight and bias by L, so that model(X)[:, 0] predicts counts in the original
+    units.
     """
     # TODO: Implement for 08_rnn.
     raise NotImplementedError("08_rnn: implement train_counter")

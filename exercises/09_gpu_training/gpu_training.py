@@ -57,8 +57,8 @@ def evaluate(model, loader, loss_fn, device):
 
 
 def fit(model, train_loader, test_loader, epochs, lr, device, log_dir=None, checkpoint_dir=None):
-    """Move the model to `device`, train it `epochs` times with nn.CrossEntropyLoss() and
-    torch.optim.SGD(lr=lr, momentum=0.9), evaluating on `test_loader` after every epoch.
+    """Move the model to `device`, train it from its current weights `epochs` times with nn.CrossEntropyLoss() and
+    torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9), evaluating on `test_loader` after every epoch.
 
     Returns {"train_loss": [...], "test_loss": [...], "test_accuracy": [...]}, one float per epoch.
     With `log_dir`: TensorBoard scalars "train_loss", "test_loss", "test_accuracy" at step = epoch (1, 2, ...).

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data._utils.collate import default_collate
 
 from grader.checks import expect, expect_equal, expect_number, expect_shape, expect_type, fail
+from grader.i18n import _
 
 # --- batches that remember whether they were moved to the device ----------------------------------------
 #
@@ -104,19 +105,23 @@ def watched_loader(x, y, batch_size):
 def expect_moved(log, device, what):
     """Every batch was iterated, and its inputs and targets moved to `device` before any computation used them."""
     __tracebackhide__ = True
-    expect(len(log.batches) > 0, f"{what} never iterated over the loader", hint="for inputs, targets in loader: ...")
+    expect(len(log.batches) > 0, _("{what} never iterated over the loader").format(what=what),
+           hint=_("for inputs, targets in loader: ..."))
     for role, batch, op in log.used:
-        fail(f"{what}: the {role} of batch {batch} were used ({op}) before being moved to the device",
-             hint=f"{role} = {role}.to(device), and use what .to() returns")
+        fail(_("{what}: the {role} of batch {batch} were used ({op}) before being moved to the device").format(
+            what=what, role=role, batch=batch, op=op),
+            hint=_("{role} = {role}.to(device), and use what .to() returns").format(role=role))
     for number in range(1, len(log.batches) + 1):
         for role in ("inputs", "targets"):
             devices = [d for r, b, d in log.moved_to if r == role and b == number]
-            expect(bool(devices), f"{what}: the {role} of batch {number} were never moved to the device",
-                   hint=f"{role} = {role}.to(device) for every batch, the {role} as well as the "
-                        f"{'targets' if role == 'inputs' else 'inputs'}")
+            expect(bool(devices), _("{what}: the {role} of batch {batch} were never moved to the device").format(
+                what=what, role=role, batch=number),
+                hint=_("{role} = {role}.to(device) for every batch, the {role} as well as the {other}").format(
+                    role=role, other="targets" if role == "inputs" else "inputs"))
             expect(devices[-1] == device.type,
-                   f"{what}: the {role} of batch {number} were moved to {devices[-1]}, not to {device.type}",
-                   hint="use the `device` argument, do not hard-code a device")
+                   _("{what}: the {role} of batch {batch} were moved to {moved}, not to {device}").format(
+                       what=what, role=role, batch=number, moved=devices[-1], device=device.type),
+                   hint=_("use the `device` argument, do not hard-code a device"))
 
 
 class Probe(nn.Module):
@@ -140,23 +145,37 @@ def random_images(n, classes=10):
     return torch.randn(n, 3, 32, 32), torch.randint(0, classes, (n,))
 
 
+def pretend_devices(monkeypatch, cuda, mps):
+    """Every way of asking which accelerator is there answers as if CUDA and MPS were (or were not) available:
+    torch.cuda.is_available() and device_count(), torch.backends.mps.is_available() and is_built(), and
+    torch.accelerator's is_available(), current_accelerator() and device_count()."""
+    accelerator = torch.device("cuda") if cuda else torch.device("mps") if mps else None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: int(cuda))
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+    if hasattr(torch, "accelerator"):
+        monkeypatch.setattr(torch.accelerator, "is_available", lambda: accelerator is not None)
+        monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: accelerator)
+        monkeypatch.setattr(torch.accelerator, "device_count", lambda: int(accelerator is not None))
+
+
 def expect_history(history, epochs, what):
     """fit's history: a dict of per-epoch lists of finite numbers; returns it as {key: [float]}."""
     __tracebackhide__ = True
-    expect(isinstance(history, dict), f"{what}: expected a dict, got {type(history).__name__}",
-           hint='return {"train_loss": [...], "test_loss": [...], "test_accuracy": [...]}')
+    layout = _('return {"train_loss": [...], "test_loss": [...], "test_accuracy": [...]}, one value per epoch in each')
+    expect(isinstance(history, dict), _("{what}: expected a dict, got {got}").format(what=what,
+                                                                                    got=type(history).__name__),
+           hint=layout)
     numbers = {}
     for key in ("train_loss", "test_loss", "test_accuracy"):
-        expect(key in history, f"{what} has no {key!r} entry; its keys are {sorted(map(str, history))}",
-               hint='keys "train_loss", "test_loss" and "test_accuracy", each a list with one value per epoch')
-        expect_type(history[key], (list, tuple), f"{what}[{key!r}]", hint="a list with one value per epoch")
-        expect_equal(len(history[key]), epochs, f"len({what}[{key!r}]) after {epochs} epochs",
-                     hint="append one value per epoch")
+        expect(key in history, _("{what} has no {key!r} entry; its keys are {keys}").format(
+            what=what, key=key, keys=sorted(map(str, history))), hint=layout)
+        expect_type(history[key], (list, tuple), f"{what}[{key!r}]", hint=_("a list with one value per epoch"))
+        expect_equal(len(history[key]), epochs, _("len({what}[{key!r}]) after {epochs} epochs").format(
+            what=what, key=key, epochs=epochs), hint=_("append one value per epoch"))
         numbers[key] = [expect_number(v, f"{what}[{key!r}][{i}]") for i, v in enumerate(history[key])]
-    for i, accuracy in enumerate(numbers["test_accuracy"]):
-        expect(0.0 <= accuracy <= 1.0, f"{what}['test_accuracy'][{i}] is {accuracy:g}, not in [0, 1]",
-               hint="accuracy is correct / total, a fraction, not a percentage or a count")
-    return numbers
+    return numbers  # what the accuracies must be is evaluate's business: its own checks grade it
 
 
 # --- the checks -----------------------------------------------------------------------------------------
@@ -171,15 +190,17 @@ def _restore_grad_mode():
 
 @pytest.mark.points(1)
 def test_get_device_prefers_cuda(student, monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    pretend_devices(monkeypatch, cuda=True, mps=False)
     got = student.get_device()
-    expect_type(got, torch.device, "get_device() with CUDA available", hint='return torch.device("cuda")')
-    expect_equal(got.type, "cuda", "get_device().type with CUDA available", hint="test torch.cuda.is_available() first")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    expect_type(got, torch.device, _("get_device() with CUDA available"),
+                hint=_('return a torch.device: torch.device("cuda")'))
+    expect_equal(got.type, "cuda", _("get_device().type with CUDA available"),
+                 hint=_("ask torch.cuda.is_available() first, each time get_device() is called"))
+    pretend_devices(monkeypatch, cuda=False, mps=False)
     got = student.get_device()
-    expect_type(got, torch.device, "get_device() with no GPU")
-    expect_equal(got.type, "cpu", "get_device().type with neither CUDA nor MPS available")
+    expect_type(got, torch.device, _("get_device() with no GPU"), hint=_('return a torch.device: torch.device("cpu")'))
+    expect_equal(got.type, "cpu", _("get_device().type with neither CUDA nor MPS available"),
+                 hint=_("the CPU when neither CUDA nor MPS is available"))
 
 
 @pytest.mark.points(1)
@@ -187,7 +208,7 @@ def test_tiny_cifar_net_output_shape(student):
     model = student.TinyCifarNet()
     expect_type(model, nn.Module, "TinyCifarNet()")
     expect_shape(model(torch.randn(4, 3, 32, 32)), (4, 10), "TinyCifarNet()(x of shape (4, 3, 32, 32))",
-                 hint="three conv+pool stages take 32x32 to 4x4: flatten (N, 64, 4, 4) to (N, 1024)")
+                 hint=_("three conv+pool stages take 32x32 to 4x4: flatten (N, 64, 4, 4) to (N, 1024)"))
 
 
 @pytest.mark.points(2)
@@ -198,7 +219,8 @@ def test_train_one_epoch_moves_inputs_and_targets(student, device):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss = student.train_one_epoch(model, loader, nn.CrossEntropyLoss(), optimizer, device)
     expect_moved(log, device, "train_one_epoch")
-    expect_number(loss, "train_one_epoch(...)'s return value (the mean loss)", hint="return a float: .item()")
+    expect_number(loss, _("train_one_epoch(...)'s return value (the mean loss)"),
+                  hint=_("return the mean loss as a float: .item()"))
 
 
 @pytest.mark.points(2)
@@ -206,17 +228,22 @@ def test_evaluate_uses_eval_mode_and_no_grad(student, device):
     x, y = random_images(40)
     model = Probe().to(device).train()
     result = student.evaluate(model, DataLoader(TensorDataset(x, y), batch_size=20), nn.CrossEntropyLoss(), device)
-    expect(len(model.calls) > 0, "evaluate never called the model")
-    expect(not any(training for training, _ in model.calls), "evaluate ran the model in training mode",
-           hint="call model.eval() before the loop (dropout and batch-norm behave differently in training)")
-    expect(not any(grad for _, grad in model.calls), "evaluate ran the model with gradients enabled",
-           hint="put the loop inside `with torch.no_grad():`")
-    expect_type(result, tuple, "evaluate(...)", hint="return (mean_loss, accuracy)")
-    expect_equal(len(result), 2, "len(evaluate(...))", hint="return (mean_loss, accuracy)")
-    expect_number(result[0], "evaluate(...)[0] (the mean loss)")
-    accuracy = expect_number(result[1], "evaluate(...)[1] (the accuracy)")
-    expect(0.0 <= accuracy <= 1.0, f"evaluate(...)[1] (the accuracy) is {accuracy:g}, not in [0, 1]",
-           hint="correct / total: a fraction, not a percentage or a count")
+    expect(len(model.calls) > 0, _("evaluate never called the model"))
+    expect(not any(training for training, _grad in model.calls), _("evaluate ran the model in training mode"),
+           hint=_("call model.eval() before the loop (dropout and batch-norm behave differently in training)"))
+    expect(not any(grad for _training, grad in model.calls), _("evaluate ran the model with gradients enabled"),
+           hint=_("put the loop inside `with torch.no_grad():`"))
+    expect_evaluate_pair(result)
+    expect_number(result[0], _("evaluate(...)[0] (the mean loss)"))
+    accuracy = expect_number(result[1], _("evaluate(...)[1] (the accuracy)"))
+    expect(0.0 <= accuracy <= 1.0, _("evaluate(...)[1] (the accuracy) is {value}, not in [0, 1]").format(
+        value=f"{accuracy:g}"), hint=_("correct / total: a fraction in [0, 1]"))
+
+
+def expect_evaluate_pair(result):
+    __tracebackhide__ = True
+    expect_type(result, (tuple, list), "evaluate(...)", hint=_("return (mean_loss, accuracy)"))
+    expect_equal(len(result), 2, "len(evaluate(...))", hint=_("return (mean_loss, accuracy)"))
 
 
 @pytest.mark.points(1)
@@ -242,9 +269,9 @@ def test_fit_trains_on_cuda(student, device):
     history = student.fit(model, train, test, epochs=1, lr=0.01, device=device)
     for hook in hooks:
         hook.remove()
-    expect_history(history, 1, "fit(..., epochs=1) on CUDA")
+    expect_history(history, 1, _("fit(..., epochs=1) on CUDA"))
     for name, p in model.named_parameters():
-        expect(p.device.type == "cuda", f"after fit(..., device=cuda) the parameter {name} is on {p.device.type}",
-               hint="model.to(device) at the start of fit")
-    expect(seen == {"cuda"}, f"during fit on CUDA the layers produced tensors on {sorted(seen)}",
-           hint="move the model and every batch (inputs and targets) to `device`")
+        expect(p.device.type == "cuda", _("after fit(..., device=cuda) the parameter {name} is on {device}").format(
+            name=name, device=p.device.type), hint=_("model.to(device) at the start of fit"))
+    expect(seen == {"cuda"}, _("during fit on CUDA the layers produced tensors on {devices}").format(
+        devices=sorted(seen)), hint=_("move the model and every batch (inputs and targets) to `device`"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from grader.batch import store
 from grader.batch.pool import Pool, StudentRun
 from grader.batch.sandbox import Limits
 from grader.course import CourseError, Exercise
+from grader.i18n import _
 from grader.results import Report
 
 __all__ = ["BatchSummary", "Limits", "default_jobs", "grade_batch", "grade_submission"]
@@ -125,10 +127,19 @@ def grade_submission(root: Path, entry: Path, exercises: list[Exercise], *, seed
     return store.report_of(summary.results[0])
 
 
+def _linux_only() -> None:
+    if not sys.platform.startswith("linux"):
+        raise CourseError(_("grading submissions (grader batch, grader run --submission) needs Linux, where their "
+                            "sandbox runs; on {platform}, grade your own exercises/ with `grader run`").format(
+            platform=sys.platform))
+
+
 def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], out: Path, summary: BatchSummary, *,
            jobs: int | None, force: bool, seed: int | None, device: str, limits: Limits,
            on_plan: Callable | None = None, on_event: Callable | None = None, on_done: Callable | None = None,
            executor=None, csv: bool = True, verbose: bool = False) -> None:
+    if executor is None:  # a Dask cluster's workers run the sandboxes
+        _linux_only()
     contract = {ex.name: ex.module for ex in chosen}
     out.mkdir(parents=True, exist_ok=True)
     store.clean_stale(out)

@@ -509,7 +509,7 @@ def _course_root(course: dict) -> Path:
                     path = root / name
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(content)
-                (root / ".complete").write_text("")
+                (root / ".complete").touch()
             _courses[token] = root
         if (root / "datasets" / "SHA256SUMS").is_file():
             os.environ["COURSE_DATA_DIR"] = str(root / "datasets")  # read by the grading processes' environment

@@ -123,7 +123,7 @@ class Slot:
     def why_gone(self) -> str:
         code = self.process.poll()
         try:
-            lines = [line for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
+            lines = [line for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         except OSError:
             lines = []
         last = f": {lines[-1].strip()[:300]}" if lines else ""

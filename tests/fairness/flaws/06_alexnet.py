@@ -4,7 +4,8 @@ FLAWS = [
     # (style, what the student did wrong, (old, new) edits applied to the style's module, the check that
     #  must fail, the hint that is true for this flaw or None when no hint should name a cause)
     ("d2l", "the book's first convolution copied (padding 1, so 5x5 final maps and nn.Linear(6400, 4096))",
-     [("nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=2)", "nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=1)"),
+     [("nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=2)",
+       "nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=1)"),
       ("nn.Linear(256 * 6 * 6, 4096)", "nn.Linear(6400, 4096)")],
      "test_alexnet_parameter_count",
      "conv1 has padding 2, so the features are 256x6x6 = 9216 for fc1; compare each layer with the table"),
