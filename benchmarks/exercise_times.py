@@ -1,10 +1,11 @@
-"""Time `pytest exercises/05_cnn --solutions` against the floor `python -c "import torch"`, side by side,
-and each exercise's check time from one `grader all --solutions` run.
+"""The cold run, side by side: `pytest exercises/05_cnn --solutions` against the floor `python -c "import
+torch"` (goal: at most 2.5 times), and `grader all --solutions` against one bare pytest run over the same
+checks (goal: at most 1.15 times); then each exercise's check time from one `grader all --solutions` run.
 
     python benchmarks/exercise_times.py [--repeat 5]
 
-Runs alternate (floor, checks, floor, checks...) so that both see the same machine load; prints medians
-and their ratio (the goal is at most 2.5), then a table of per-exercise check times.
+Runs alternate (floor, 05, pytest, grader, floor, ...) so that all see the same machine load; prints the
+medians and the two ratios, then a table of per-exercise check times.
 """
 
 from __future__ import annotations
@@ -32,17 +33,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    floor_cmd = [sys.executable, "-c", "import torch"]
-    checks_cmd = [sys.executable, "-m", "pytest", "exercises/05_cnn", "--solutions", "-q"]
-    timed(checks_cmd)  # warm the file cache
-    floor, checks = [], []
+    commands = {
+        "python -c 'import torch'": [sys.executable, "-c", "import torch"],
+        "pytest exercises/05_cnn --solutions": [sys.executable, "-m", "pytest", "exercises/05_cnn", "--solutions",
+                                                "-q"],
+        "pytest exercises --solutions": [sys.executable, "-m", "pytest", "exercises", "--solutions", "-q"],
+        "grader all --solutions": [str(BIN / "grader"), "all", "--solutions"],
+    }
+    for command in commands.values():
+        timed(command)  # warm the file cache
+    runs: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.repeat):
-        floor.append(timed(floor_cmd))
-        checks.append(timed(checks_cmd))
-    f, c = statistics.median(floor), statistics.median(checks)
-    print(f"python -c 'import torch'               median {f:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in floor)})")
-    print(f"pytest exercises/05_cnn --solutions    median {c:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in checks)})")
-    print(f"ratio {c / f:.2f} (goal <= 2.5)")
+        for name, command in commands.items():
+            runs[name].append(timed(command))
+    median = {name: statistics.median(times) for name, times in runs.items()}
+    for name, times in runs.items():
+        print(f"{name:38} median {median[name]:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
+    names = list(commands)
+    print(f"05 against import torch: ratio {median[names[1]] / median[names[0]]:.2f} (goal <= 2.5)")
+    print(f"grader all against bare pytest: ratio {median[names[3]] / median[names[2]]:.2f} (goal <= 1.15)")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "all.json"

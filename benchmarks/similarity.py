@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import similarity  # noqa: E402
+from grader import similarity
 
 GOAL = 60.0
 NAMES = ["total", "acc", "s", "err", "res", "value", "tmp", "out", "running", "summed", "result", "loss", "g", "cur"]

@@ -90,18 +90,21 @@ def select(root: Path, names: list[str]) -> list[Exercise]:
     for name in names:
         match = [ex for ex in known if ex.name == name or ex.name.split("_", 1)[0] == name.zfill(2)]
         if not match:
-            raise CourseError(_("unknown exercise {name}{suggestion} Known: {known}").format(
-                name=repr(name), suggestion=_did_you_mean(name, known), known=", ".join(ex.name for ex in known)))
+            guess, names = _did_you_mean(name, known), ", ".join(ex.name for ex in known)
+            raise CourseError(
+                _("unknown exercise {name}: did you mean {guess}? Known: {known}").format(
+                    name=repr(name), guess=guess, known=names) if guess
+                else _("unknown exercise {name}. Known: {known}").format(name=repr(name), known=names))
         chosen.extend(ex for ex in match if ex not in chosen)
     return sorted(chosen, key=lambda ex: ex.name)
 
 
-def _did_you_mean(name: str, known: list[Exercise]) -> str:
-    """`5_cnn`, `cnn` or `05-cnn` -> ": did you mean 05_cnn?"."""
+def _did_you_mean(name: str, known: list[Exercise]) -> str | None:
+    """`5_cnn`, `cnn` or `05-cnn` -> 05_cnn; None when nothing is close."""
     names = [ex.name for ex in known]
     by_topic = {ex.name.split("_", 1)[1]: ex.name for ex in known}
     digits = name.split("_", 1)[0].lstrip("0")
     guesses = [n for n in names if digits and n.split("_", 1)[0].lstrip("0") == digits]
     guesses += [by_topic[t] for t in difflib.get_close_matches(name.lower(), list(by_topic), n=1, cutoff=0.6)]
     guesses += difflib.get_close_matches(name.lower().replace("-", "_"), names, n=1, cutoff=0.6)
-    return _(": did you mean {name}?").format(name=guesses[0]) if guesses else "."
+    return guesses[0] if guesses else None

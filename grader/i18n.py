@@ -62,7 +62,8 @@ def normalize(language: str) -> str:
         return "zh_CN"
     if value.startswith("en") or value in ("c", "posix"):
         return "en"
-    raise ValueError(f"language {language!r}: choose one of {', '.join(LANGUAGES)}")
+    raise ValueError(_("language {language}: choose one of {choices}").format(language=repr(language),
+                                                                               choices=", ".join(LANGUAGES)))
 
 
 def current() -> str:
@@ -126,9 +127,9 @@ def catalog_problems(root: Path) -> list[str]:
                 continue
             for msgid in sorted(wanted):
                 entry = catalog.get(msgid)
-                text = entry.string if entry is None or isinstance(entry.string, str) else entry.string[0]
+                text = entry and (entry.string if isinstance(entry.string, str) else entry.string[0])
                 where = f"{language} {domain}.po: {msgid[:60]!r}"
-                if entry is None or not text:
+                if not text:
                     problems.append(f"{where} has no translation")
                 elif entry.fuzzy:
                     problems.append(f"{where} is marked fuzzy")

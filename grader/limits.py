@@ -26,7 +26,16 @@ MULTIPLE, FLOOR = 20.0, 5.0  # the floor leaves room for one-time costs: a first
 SHORT_MULTIPLE, SHORT_FLOOR = 3.0, 1.0
 BUDGET_MULTIPLE, BUDGET_FLOOR = 10.0, 120.0
 UNMEASURED_BUDGET = 1800.0  # a submission's budget where the course has no reference times
-RULE = f"{MULTIPLE:g} x the reference's time, at least {FLOOR:g} s, scaled to this machine's speed"
+
+
+def rule() -> str:
+    """A check's limit in words, in the language in use."""
+    from grader.i18n import _
+
+    return _("{multiple} x the reference's time, at least {floor} s, scaled to this machine's speed").format(
+        multiple=f"{MULTIPLE:g}", floor=f"{FLOOR:g}")
+
+
 BUDGET_RULE = (f"{BUDGET_MULTIPLE:g} x the reference's time of everything graded, at least {BUDGET_FLOOR:g} s "
                f"({UNMEASURED_BUDGET:g} s without reference times)")
 

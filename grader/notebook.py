@@ -299,9 +299,9 @@ def check(exercise: str, name: str | None = None, *, hidden: str | None = None, 
         if broken:  # a check file that cannot even be collected
             raise AssertionError(broken[0].message)
         raise NotebookSetupError(
-            f"{exercise} has no check {label} in the course at {course_root()}: the checks changed since "
-            "this notebook was made; regenerate the notebooks with `grader notebooks`"
-        )
+            _("{exercise} has no check {label} in the course at {root}: the checks changed since this notebook "
+              "was made; regenerate the notebooks with `grader notebooks`").format(
+                exercise=exercise, label=label, root=course_root()))
     points = _("{points}/{max} points").format(points=format_points(result.points),
                                                 max=format_points(result.max_points))
     if result.outcome == "passed":

@@ -108,8 +108,10 @@ def grader_package(root: Path) -> Path:
 
 
 def is_hidden_catalog(path: Path) -> bool:
-    """The hidden checks' translations (grader/locale/hidden.pot, <lang>/LC_MESSAGES/hidden.po and .mo)."""
-    return path.stem == "hidden" and path.suffix in (".pot", ".po", ".mo") and "locale" in path.parts
+    """The hidden checks' translations (grader/locale/hidden.pot, <lang>/LC_MESSAGES/hidden.po and .mo) and
+    their extraction mapping (babel-hidden.cfg)."""
+    return (path.stem in ("hidden", "babel-hidden") and path.suffix in (".pot", ".po", ".mo", ".cfg")
+            and "locale" in path.parts)
 
 
 def course_tree(root: Path, chosen: Sequence[Exercise], *, hidden: bool = False) -> dict[str, Path]:
@@ -420,12 +422,16 @@ def _parse(path: Path) -> ast.Module | None:
 
 
 def _public_text(root: Path, chosen: Sequence[Exercise]) -> tuple[str, set[str]]:
-    """What students may see anyway: the stubs, public checks and READMEs (text, and its stripped lines)."""
+    """What students may see anyway: the stubs, public checks and READMEs (text, and its stripped lines),
+    with the public modules' strings as Python joins them (a message written over several lines)."""
     texts = []
     for ex in chosen:
         for path in sorted(ex.path.iterdir()):
             if path.is_file() and not course.is_hidden(path) and path.suffix in (".py", ".md"):
                 texts.append(path.read_text(encoding="utf-8", errors="replace"))
+                if path.suffix == ".py" and (tree := _parse(path)) is not None:
+                    texts += [node.value for node in ast.walk(tree)
+                              if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     text = "\n".join(texts)
     return text, {line.strip() for line in text.splitlines()}
 

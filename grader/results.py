@@ -62,6 +62,21 @@ class CheckResult:
         )
 
 
+SUBMISSION = "submission "  # a report's target, before the submission's name
+
+
+def submission_target(name: object) -> str:
+    """A submission's report target, as the JSON keeps it (English, stable)."""
+    return f"{SUBMISSION}{name}"
+
+
+def shown_target(target: str) -> str:
+    """A report's target as the scoreboard shows it, in the language in use."""
+    if target.startswith(SUBMISSION):
+        return _("submission {name}").format(name=target[len(SUBMISSION):])
+    return target
+
+
 def format_points(value: float) -> str:
     """How points are written everywhere: `7`, `2.5`."""
     return f"{float(value):g}"

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from grader.i18n import N_, _
 from grader.metadata import CheckMeta
-from grader.results import CheckResult, Report, format_points, hidden_lines
+from grader.results import CheckResult, Report, format_points, hidden_lines, shown_target
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "skipped": "dim", "crashed": "red"}
 STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
@@ -39,7 +39,7 @@ def marks(console: Console) -> dict[str, str]:
 
 def render(report: Report, console: Console, verbose: bool = False) -> None:
     mark = marks(console)
-    table = Table(title=_("Scoreboard: {target}").format(target=report.target), title_justify="left",
+    table = Table(title=_("Scoreboard: {target}").format(target=shown_target(report.target)), title_justify="left",
                   show_footer=True)
     table.add_column(_("exercise"), footer=_("total"), overflow="fold")
     table.add_column(_("checks passed"), justify="right", footer=_checks_footer(report))
@@ -73,7 +73,7 @@ def render(report: Report, console: Console, verbose: bool = False) -> None:
             (_("Total {points} points ({percent})").format(points=points_of(report.total, report.max_total),
                                                           percent=_percent(report)), "bold"),
             "   " + _("seed {seed} (replay: --seed {seed})   device {device}   target {target}").format(
-                seed=report.seed, device=report.device, target=report.target),
+                seed=report.seed, device=report.device, target=shown_target(report.target)),
         )
     )
 
@@ -106,7 +106,7 @@ def _failure_line(group: list[CheckResult], mark: dict[str, str]) -> Text:
         line.append(_("{exercise}: {n} checks").format(exercise=check.exercise, n=len(group)), style="bold")
         if hidden:
             line.append(" " + _("[{n} hidden]").format(n=hidden), style="magenta")
-    line.append(" " + _("({points} pt):").format(points=format_points(sum(c.max_points for c in group))) + " ")
+    line.append(" " + _("({points} pt): ").format(points=format_points(sum(c.max_points for c in group))))
     line.append(check.message)
     return line
 

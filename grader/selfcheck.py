@@ -182,18 +182,21 @@ def run(
 
 def record_times(root: Path, chosen: Sequence[Exercise], reports: Sequence[Report]) -> Path:
     """Write the reference's time for every check of the chosen exercises (the faster of the runs) into the
-    course's timings file, from which time limits follow (grader/limits.py); other exercises' are kept."""
+    course's timings file, from which time limits follow (grader/limits.py). Other exercises' times are kept,
+    rescaled to this machine's calibration, so that their limits stay what they were."""
     from grader import limits
 
     timings = limits.Timings.load(root)
+    calibration = limits.workload()
+    scale = calibration / timings.calibration if timings.calibration else 1.0
     names = {ex.name for ex in chosen}
-    timings.checks = {cid: t for cid, t in timings.checks.items() if course.exercise_of(Path(cid.split("::")[0]))
-                      not in names}
+    timings.checks = {cid: t * scale for cid, t in timings.checks.items()
+                      if course.exercise_of(Path(cid.split("::")[0])) not in names}
     for report in reports:
         for check in report.checks:
             if check.outcome == "passed":
                 timings.checks[check.id] = min(check.duration, timings.checks.get(check.id, check.duration))
-    timings.calibration = limits.workload()
+    timings.calibration = calibration
     return timings.save(root)
 
 

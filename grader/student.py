@@ -11,6 +11,7 @@ from typing import Callable
 
 from grader.i18n import _
 from grader.intake import CELL, CELLS_MARKER
+from grader.results import submission_target
 
 
 class StudentCodeError(Exception):
@@ -26,7 +27,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.kind if self.kind != "submission" else f"submission {self.path}"
+        return self.kind if self.kind != "submission" else submission_target(self.path)
 
 
 @dataclass(frozen=True)

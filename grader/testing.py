@@ -7,10 +7,16 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import pytest
+
 from grader import course, session
 from grader.results import Report
 
 _counter = itertools.count()
+
+# A test that grades submissions (their sandbox, `grader batch`, `grader run --submission`) or needs /proc.
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="grading submissions needs Linux, where their sandbox runs")
 
 
 def grade_mutant(root: Path, workdir: Path, exercise: str, *edits: tuple[str, str], seed: int | None = None,

@@ -34,7 +34,7 @@ from grader import scoreboard
 from grader.course import CourseError, Exercise
 from grader.errors import EXIT_INTERRUPTED
 from grader.i18n import _
-from grader.results import Report
+from grader.results import Report, submission_target
 
 QUIET_MS = 50  # a burst of file events ends after this long without another one
 
@@ -287,7 +287,7 @@ class Watcher:
     @property
     def _target(self) -> str:
         if self.job.submission:
-            return f"submission {self.job.submission}"
+            return submission_target(self.job.submission)
         return "solutions" if self.job.solutions else "exercises"
 
     def _say(self, message: str, style: str = "dim") -> None:

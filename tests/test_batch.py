@@ -29,7 +29,7 @@ from grader.batch import Limits, grade_batch, sandbox, store
 from grader.commands.batch import batch
 from grader.course import CourseError, select
 from grader.results import Report
-from grader.testing import descendants
+from grader.testing import descendants, linux_only
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -72,6 +72,7 @@ EXPECTED = {
     "patched_grader": (6, {"test_conv2d_output_size_notes_net": "failed", "test_conv2d_notes_example": "failed"}),
     "frame_reader": (7, {"test_conv2d_notes_example": "failed", "test_max_pool2d_small": "failed"}),
     "forged_results": (7, {"test_conv2d_notes_example": "crashed", "test_max_pool2d_small": "crashed"}),
+    "token_forger": (7, {"test_conv2d_notes_example": "crashed", "test_max_pool2d_small": "crashed"}),
     # In the sandbox solutions/ is out of reach; without one, reading it gives full marks.
     "reads_solution": (7 if sandbox.available() is None else FULL, {}),
     "sandbox_probe": (7, dict.fromkeys(SIZE_CHECKS, "passed")),
@@ -86,7 +87,7 @@ RESUMED = ["fake_output", "import_raises", "keyboard_interrupt", "partial", "sys
            "wrong_signature", "zip_top"]
 
 # Our own tests run under the grader's plugin too: its 60 s default is too short for a whole batch.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [linux_only, pytest.mark.timeout(600)]
 
 
 def make_class(folder: Path) -> Path:
@@ -404,6 +405,14 @@ def test_discover_names_students_and_refuses_duplicates(tmp_path):
     (tmp_path / "ann.zip").write_bytes((tmp_path / "bo.zip").read_bytes())
     with pytest.raises(CourseError, match="two submissions for student 'ann'"):
         intake.discover(tmp_path)
+
+
+def test_a_grade_from_without_a_sandbox_is_redone_once_there_is_one():
+    graded = {"submission_hash": "h", "grading_key": "k", "sandbox": store.SANDBOXED}
+    assert store.is_current(graded, "h", "k", sandboxed=True)
+    unsandboxed = {**graded, "sandbox": sandbox.NO_SANDBOX}
+    assert store.is_current(unsandboxed, "h", "k", sandboxed=False)
+    assert not store.is_current(unsandboxed, "h", "k", sandboxed=True)  # bubblewrap was installed since
 
 
 def test_the_grading_key_follows_the_grader_its_code_and_the_data(tmp_path, monkeypatch):

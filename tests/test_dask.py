@@ -28,8 +28,9 @@ from grader import data
 from grader.batch import Limits, grade_batch, store
 from grader.batch import dask as dask_batch
 from grader.course import select
+from grader.limits import TIMINGS
 from grader.metadata import CUDA_SKIP
-from grader.testing import descendants
+from grader.testing import descendants, linux_only
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(check_timeout=60.0, submission_timeout=300.0)
@@ -38,7 +39,7 @@ COPIES = ["ann", "ben", "cal"]  # the reference solution, unchanged
 BROKEN = "eve"  # a module that does not compile
 
 # Our own tests run under the grader's plugin too: its 60 s default is too short for a batch.
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [linux_only, pytest.mark.timeout(600)]
 
 
 class Cluster:
@@ -48,7 +49,7 @@ class Cluster:
         self.folder = folder
         self.workers: dict[str, subprocess.Popen] = {}
         scheduler_file = folder / "scheduler.json"
-        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0",
                                       "--scheduler-file", str(scheduler_file)], "scheduler")
         deadline = time.monotonic() + 60
         while not scheduler_file.is_file():
@@ -68,7 +69,7 @@ class Cluster:
 
     def add_worker(self, name: str, *extra: str) -> str:
         self.workers[name] = self._start(["worker", self.address, "--name", name, "--nworkers", "1", "--nthreads", "1",
-                                          "--host", "127.0.0.1", "--no-dashboard", *extra], name)
+                                          "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", *extra], name)
         deadline = time.monotonic() + 120
         while name not in self.names():
             assert self.workers[name].poll() is None and time.monotonic() < deadline, self.log(name)
@@ -289,6 +290,7 @@ def test_a_task_grades_one_submission_without_the_checks_it_leaves_to_another(tm
     monkeypatch.setenv("COURSE_DATA_DIR", str(data.data_dir()))  # the task points it at its copy
     course = dask_batch.course_bundle(toy, select(toy, []))
     assert {"pyproject.toml", "exercises/01_toy/test_toy.py", "datasets/SHA256SUMS"} <= course["files"].keys()
+    assert TIMINGS in dask_batch.course_bundle(ROOT, select(ROOT, ["01_linear_model"]))["files"]  # the limits
     payload = {"exercises": ["01_toy"], "seed": None, "limits": LIMITS.as_dict(), "preload": [], "root": str(toy),
                "topic": "-", "student": "amy", "modules": {"01_toy/toy.py": TOY_MODULE.encode()}, "device": "cpu",
                "skip": []}

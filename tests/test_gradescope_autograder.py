@@ -25,6 +25,7 @@ from grader import gradescope
 from grader.batch import grade_batch, store
 from grader.course import CourseError
 from grader.limits import TIMINGS
+from grader.testing import linux_only
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE, MODULE = "01_linear_model", "linear_model.py"
@@ -46,7 +47,7 @@ VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 STATUS = {"passed", "failed"}
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 
-pytestmark = pytest.mark.timeout(300)  # the plugin's default of 60 s is per check; the fixtures grade 5 times
+pytestmark = [linux_only, pytest.mark.timeout(300)]  # the plugin's default of 60 s is per check; the fixtures grade 5 times
 
 
 def is_number(value) -> bool:

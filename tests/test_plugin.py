@@ -166,3 +166,20 @@ def test_global_torch_switches_do_not_leak_into_later_checks(toy_submission, toy
     )
     report = grade(toy, submission=sub)
     assert set(outcomes(report).values()) == {"passed"}
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_uses_apples_mps_where_there_is_no_cuda(monkeypatch, cuda, mps, expected):
+    """Apple silicon: `--device auto` runs the device checks on MPS; `--device mps` elsewhere is one clear line."""
+    import torch
+
+    from grader.plugin import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert resolve_device("auto") == torch.device(expected)
+    if mps:
+        assert resolve_device("mps") == torch.device("mps")
+    else:
+        with pytest.raises(ValueError, match="MPS is not available here"):
+            resolve_device("mps")

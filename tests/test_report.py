@@ -36,7 +36,7 @@ def record(student: str, checks: list[CheckResult], **extra) -> dict:
     """What `grader batch` writes as OUT/<student>.json (the keys the report reads)."""
     data = Report.from_checks(f"submission {student}", 0, "cpu", checks).to_dict()
     return {**data, "schema": store.SCHEMA, "student": student, "submission": f"/nowhere/{student}",
-            "intake_notes": [], "events": [], "output": "", **extra}
+            "notes": [], "events": [], "output": "", **extra}
 
 
 # --- message groups and item analysis ---------------------------------------------------------------------
@@ -92,7 +92,7 @@ def hostile_class(out: Path) -> None:
     for student, checks, extra in [
         (f"eve {HOSTILE}", [check("test_a", "failed", f"got {HOSTILE}"),
                             check("test_b", "failed", "HIDDEN-SECRET expected 2", hidden=True)],
-         {"intake_notes": [HOSTILE], "output": HOSTILE}),
+         {"notes": [HOSTILE], "output": HOSTILE}),
         ("bob", [check("test_a", "passed"), check("test_b", "passed", hidden=True)], {}),
     ]:
         store.save(out, page_name(student)[:-5], record(student, checks, **extra))

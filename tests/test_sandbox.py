@@ -16,12 +16,13 @@ import pytest
 
 from grader import cli, course
 from grader.batch import Limits, grade_batch, grade_submission, sandbox
+from grader.testing import linux_only
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITS = Limits(check_timeout=3.0, submission_timeout=120.0, memory_mb=512, output_kb=256)
 sandboxed = pytest.mark.skipif(sandbox.available() is not None, reason=str(sandbox.available()))
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [linux_only, pytest.mark.timeout(300)]
 
 
 def _total(student: str, *options: str, capsys) -> tuple[int, str]:
@@ -35,6 +36,7 @@ def _total(student: str, *options: str, capsys) -> tuple[int, str]:
     ("patched_grader", 6, "replaced grader.plugin.Grading.pytest_runtest_makereport, grader.checks.fail (its code)"),
     ("frame_reader", 7, "values differ"),
     ("forged_results", 7, "without this grading process's token"),
+    ("token_forger", 7, "neither counts"),
     ("patched_compare", 6, "replaced"),
     ("patched_oracle", 7, "replaced torch.conv2d"),
 ])

@@ -161,7 +161,7 @@ def test_a_sound_course_passes_every_point(course: Path):
     report = selfcheck.run(make_course(course))
     points = _points(report)
     assert report.ok, "\n".join(f"{p.number}: {p.details}" for p in report.points if not p.ok)
-    assert sorted(points) == [1, 2, 3, 4, 5, 6]
+    assert sorted(points) == [1, 2, 3, 4, 5, 6, 7]
     assert "3 of 3 checks pass" in points[1].details[0]
     assert "all 2 hidden checks fail" in points[2].details[0]
     assert report.seeds == [0, 1, 2, 3, 4]
@@ -238,7 +238,7 @@ def test_cli_check_prints_a_table_and_writes_json(course: Path, capsys, monkeypa
     assert "Self-check failed: points 2, 3, 4, 5, 6" in out
     data = json.loads((course / "check.json").read_text())
     assert data["ok"] is False and data["seeds"] == [0, 1, 2, 3]
-    assert [p["ok"] for p in data["points"]] == [True, False, False, False, False, False]
+    assert [p["ok"] for p in data["points"]] == [True, False, False, False, False, False, True]
     assert data["thresholds"][0]["smallest_margin"] == pytest.approx(-0.1)
     assert data["thresholds"][0]["failed_seeds"] == [3]
 
@@ -309,3 +309,23 @@ def test_module_level_names():
             local = 2
     """))
     assert module_level_names(tree) == {"np", "torch", "tnn", "A", "B", "C", "D", "f", "K", "G", "h"}
+
+
+def test_measuring_one_exercise_keeps_the_limits_of_the_others(tmp_path, monkeypatch):
+    """The times are relative to one calibration: measuring 02 on a machine twice as slow rescales 01's kept
+    times with it, so that 01's limits stay what they were."""
+    from types import SimpleNamespace
+
+    from grader import limits
+    from grader.results import CheckResult, Report
+
+    (tmp_path / "exercises").mkdir()
+    old, new = "exercises/01_a/test_a.py::test_old", "exercises/02_b/test_b.py::test_new"
+    before = limits.Timings(0.01, {old: 1.0, "exercises/02_b/test_b.py::test_gone": 3.0})
+    before.save(tmp_path)
+    monkeypatch.setattr(limits, "workload", lambda: 0.02)
+    report = Report.from_checks("solutions", 0, "cpu", [CheckResult(new, "02_b", "passed", 1, 1, False, duration=0.5)])
+    selfcheck.record_times(tmp_path, [SimpleNamespace(name="02_b")], [report])
+    timings = limits.Timings.load(tmp_path)
+    assert timings.calibration == 0.02 and timings.checks == {old: 2.0, new: 0.5}
+    assert timings.limit(old, 60, timings.slowness(0.02)) == before.limit(old, 60, before.slowness(0.02)) == 40

@@ -19,6 +19,7 @@ import grader.commands.submit as submit_command
 from grader import course, intake, submit
 from grader.batch import grade_batch
 from grader.cli import run
+from grader.testing import linux_only
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -211,6 +212,7 @@ def test_student_id_is_asked_once_and_remembered(toy, capsys, monkeypatch):
 
 # --- every grading path reads the zip as it is -------------------------------------------------------------
 
+@linux_only
 def test_grader_run_submission_grades_the_zip(toy, capsys):
     write_module(toy, solution(toy))
     assert grader_cli("submit", "--id", "alice") == 0
@@ -219,6 +221,7 @@ def test_grader_run_submission_grades_the_zip(toy, capsys):
     assert "8 / 8 points (100%)" in capsys.readouterr().out
 
 
+@linux_only
 def test_batch_grades_the_zip_as_the_folder_it_came_from_and_notes_tampering(pytester, capsys):
     """The real 01_linear_model, half done: the zip scores what exercises/ scores, check by check; a zip
     whose module was replaced after hand-in (by the finished solution) is graded as it is, with a note."""

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(60)
+from grader.testing import linux_only
+
+pytestmark = [linux_only, pytest.mark.timeout(60)]  # /proc, POSIX signals
 
 WAIT = 30.0  # seconds any one thing may take to show up (a loaded 2-core machine, a spawned worker's import)
 HEADER = re.compile(r"^\[\d\d:\d\d:\d\d\] ")

@@ -266,16 +266,16 @@ def _expect_dropout_only_in_training(model, x, what, features):
                    what=what, k=i + 1, source=source))
         if i == 2:
             expect(fraction == 0,
-                   _("{what} in train mode: {percent:.0f}% of the units entering the last Linear layer are zeroed: "
-                     "there is dropout before it").format(what=what, percent=100 * fraction),
+                   _("{what} in train mode: {share:.0%} of the units entering the last Linear layer are zeroed: "
+                     "there is dropout before it").format(what=what, share=fraction),
                    hint=_dropout_hint(features))
             continue
         expect(fraction > 0, _("{what} in train mode: no unit entering Linear layer {k} is zeroed: there is no "
                                "dropout before it").format(what=what, k=i + 1), hint=_dropout_hint(features))
         expect(0.35 <= fraction <= 0.65 and abs(scale - 2) < 1e-3,
-               _("{what} in train mode: {percent:.0f}% of the units entering Linear layer {k} are zeroed and the "
+               _("{what} in train mode: {share:.0%} of the units entering Linear layer {k} are zeroed and the "
                  "others multiplied by {scale:.3g}; dropout with p=0.5 zeroes about half and doubles the "
-                 "others").format(what=what, percent=100 * fraction, k=i + 1, scale=scale),
+                 "others").format(what=what, share=fraction, k=i + 1, scale=scale),
                hint=_("one nn.Dropout(p=0.5) before each of the first two Linear layers"))
 
 
@@ -288,7 +288,7 @@ def test_alexnet_layers_and_parameter_count(student, num_classes):
     model = _build_on_meta(lambda: student.AlexNet(num_classes=num_classes), what)
     _layers(model, what, ALEXNET_CONVS, ALEXNET_LINEARS, num_classes, alexnet_plan())
     expect_equal(parameter_count(model), _expected_count(ALEXNET_CONVS, ALEXNET_LINEARS, num_classes),
-                 f"{what}'s parameter count",
+                 _("the parameter count of {what}").format(what=what),
                  hint=_("LRN, ReLU, pooling and dropout have no parameters; no extra layers"))
 
 
@@ -370,7 +370,8 @@ def test_small_alexnet_layers_and_parameter_count(student, num_classes):
     model = _build_on_meta(lambda: student.SmallAlexNet(num_classes=num_classes), what)
     _layers(model, what, SMALL_CONVS, SMALL_LINEARS, num_classes, small_plan())
     expect_equal(parameter_count(model), _expected_count(SMALL_CONVS, SMALL_LINEARS, num_classes),
-                 f"{what}'s parameter count", hint=_("ReLU, pooling and dropout have no parameters; no extra layers"))
+                 _("the parameter count of {what}").format(what=what),
+                 hint=_("ReLU, pooling and dropout have no parameters; no extra layers"))
 
 
 @pytest.mark.points(2)

@@ -25,7 +25,7 @@ from grader.checks import (
     parameter_count,
 )
 from grader.data import digits28
-from grader.i18n import _
+from grader.i18n import N_, _
 
 # The forward runner and its diagnoses are the public checks' own.
 _spec = importlib.util.spec_from_file_location("_modern_cnn_public_checks",
@@ -35,10 +35,10 @@ _spec.loader.exec_module(public)
 
 # The notes' order of the branches in torch.cat, with the output channels each one fills.
 BRANCHES = (
-    ("the 1x1 branch", "branch1x1", 0, 16),
-    ("the 5x5 branch", "branch5x5_2", 16, 40),
-    ("the 3x3 branch", "branch3x3_3", 40, 64),
-    ("the pool branch", "branch_pool", 64, 88),
+    (N_("the 1x1 branch"), "branch1x1", 0, 16),
+    (N_("the 5x5 branch"), "branch5x5_2", 16, 40),
+    (N_("the 3x3 branch"), "branch3x3_3", 40, 64),
+    (N_("the pool branch"), "branch_pool", 64, 88),
 )
 FORMULAS = ("branch1x1(x)", "branch5x5_2(branch5x5_1(x))", "branch3x3_3(branch3x3_2(branch3x3_1(x)))",
             "branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))")
@@ -68,7 +68,7 @@ def _branch_outputs(block, x):
 
 def _branch_mistakes(block, x, index, branches):
     """What known mistakes make branch `index`'s channels, each with its hint."""
-    name = BRANCHES[index][0]
+    name = _(BRANCHES[index][0])
     expected = branches[index]
 
     def gives(compute):
@@ -81,7 +81,7 @@ def _branch_mistakes(block, x, index, branches):
         Mistake(_("the outputs of {name} are never negative: no activation inside the block (the notes' InceptionA "
                   "has none; the networks apply their ReLUs outside it)").format(name=name),
                 lambda got: bool(got.min() >= 0) and bool(got.max() > 0) and bool(expected.min() < 0)),
-        *(Mistake(_("these channels hold {other}: {order}").format(other=BRANCHES[j][0], order=order()),
+        *(Mistake(_("these channels hold {other}: {order}").format(other=_(BRANCHES[j][0]), order=order()),
                   gives(lambda j=j: branches[j])) for j in range(4) if j != index),
     ]
     if index == 0:
@@ -138,7 +138,8 @@ def test_inception_channels_hold_the_notes_branches_in_order(student):
     with torch.no_grad():
         branches = _branch_outputs(block, x)
         for index, ((name, _layer, start, stop), expected) in enumerate(zip(BRANCHES, branches)):
-            expect_tensor(out[:, start:stop], expected, f"InceptionA output channels {start}-{stop - 1} ({name})",
+            expect_tensor(out[:, start:stop], expected, _("InceptionA output channels {start}-{stop} ({name})").format(
+                              start=start, stop=stop - 1, name=_(name)),
                           rtol=1e-10, atol=1e-12,
                           hint=_("channels {start}-{stop} are {formula}").format(start=start, stop=stop - 1,
                                                                               formula=FORMULAS[index]),
@@ -158,7 +159,7 @@ def test_inception_each_branch_owns_its_channels(student):
             expect(bool(torch.equal(changed, expected)),
                    _("InceptionA: shifting the bias of {layer} ({name}'s last layer) changed output channels "
                      "{channels}, expected exactly channels {start}-{stop}").format(
-                       layer=layer, name=name, channels=_channels(changed), start=start, stop=stop - 1),
+                       layer=layer, name=_(name), channels=_channels(changed), start=start, stop=stop - 1),
                    hint=order())
 
 

@@ -23,10 +23,11 @@ from typing import Callable
 from grader import course, intake
 from grader.batch import store
 from grader.batch.pool import Pool, StudentRun
+from grader.batch import sandbox
 from grader.batch.sandbox import Limits
 from grader.course import CourseError, Exercise
 from grader.i18n import _
-from grader.results import Report
+from grader.results import Report, submission_target
 
 __all__ = ["BatchSummary", "Limits", "default_jobs", "grade_batch", "grade_submission"]
 
@@ -145,11 +146,12 @@ def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], 
     store.clean_stale(out)
     key_device = executor.key_device(device) if executor is not None else device
     key = store.grading_key(root, chosen, seed, key_device, limits.as_dict())
+    sandboxed = executor is None and sandbox.available() is None  # a Dask cluster's workers decide theirs
     todo = []
     for student, entry in entries:
         submission = intake.read(entry, contract, student)
         existing = store.load(store.result_path(out, submission.student))
-        if not force and store.is_current(existing, submission.hash, key):
+        if not force and store.is_current(existing, submission.hash, key, sandboxed):
             summary.unchanged.append(submission.student)
         else:
             todo.append(submission)
@@ -163,10 +165,10 @@ def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], 
             return
         sub = run.submission
         notes = [*sub.notes, *run.notes, *([run.sandbox] if run.sandbox else [])]
-        report = Report.from_checks(f"submission {run.student}", run.seed if run.seed is not None else 0,
+        report = Report.from_checks(submission_target(run.student), run.seed if run.seed is not None else 0,
                                     run.device or device, run.checks_in_order(), notes=notes)
         data = store.student_record(report, student=sub.student, entry=sub.entry, submission_hash=sub.hash, key=key,
-                                    sandbox=run.sandbox or "bubblewrap", events=run.events,
+                                    sandbox=run.sandbox or store.SANDBOXED, events=run.events,
                                     output=bytes(run.output), output_total=run.output_total,
                                     processes=run.processes, wall_time=run.wall_time(), cpu_time=run.cpu_time,
                                     time_limits={"submission": run.budget, "slowness": round(run.slowness, 3),

@@ -49,6 +49,7 @@ from grader.batch.sandbox import Limits
 from grader.course import CourseError, Exercise
 from grader.errors import DataError
 from grader.intake import Submission
+from grader.limits import TIMINGS
 from grader.metadata import CheckMeta
 from grader.results import CheckResult
 
@@ -384,7 +385,8 @@ def _identity(value):
 
 def course_bundle(root: Path, exercises: list[Exercise]) -> dict:
     """What a worker needs of the course, as bytes by relative path: pyproject.toml (pytest's settings),
-    exercises/conftest.py, the chosen exercises' folders, and the data sets (the files SHA256SUMS lists)."""
+    exercises/conftest.py, the reference's times (the checks' time limits), the chosen exercises' folders, and
+    the data sets (the files SHA256SUMS lists)."""
     root = Path(root)
     files: dict[str, bytes] = {}
 
@@ -394,6 +396,7 @@ def course_bundle(root: Path, exercises: list[Exercise]) -> dict:
 
     add(root / "pyproject.toml", "pyproject.toml")
     add(root / "exercises" / "conftest.py", "exercises/conftest.py")
+    add(root / TIMINGS, TIMINGS)
     for ex in exercises:
         for path in sorted(ex.path.rglob("*")):
             relative = path.relative_to(ex.path)

@@ -22,6 +22,7 @@ from grader.course import Exercise
 from grader.results import Report, format_points, write_atomic
 
 SCHEMA = "grader-batch/2"
+SANDBOXED = "bubblewrap"  # a record's `sandbox` when it was graded in one; else why not
 
 
 def result_path(out: Path, student: str) -> Path:
@@ -64,8 +65,11 @@ def load(path: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("schema") == SCHEMA else None
 
 
-def is_current(data: dict | None, submission_hash: str, key: str) -> bool:
-    return bool(data) and data.get("submission_hash") == submission_hash and data.get("grading_key") == key
+def is_current(data: dict | None, submission_hash: str, key: str, sandboxed: bool = False) -> bool:
+    """Whether a student's file holds this submission's grade as it would be graded now: `sandboxed`, a grade
+    from without a sandbox is not (bubblewrap was installed since)."""
+    return (bool(data) and data.get("submission_hash") == submission_hash and data.get("grading_key") == key
+            and not (sandboxed and data.get("sandbox") != SANDBOXED))
 
 
 def student_record(report: Report, *, student: str, entry: Path, submission_hash: str, key: str, sandbox: str,

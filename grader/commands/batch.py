@@ -21,8 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import course
-from grader.batch import Limits, default_jobs, grade_batch
-from grader.limits import BUDGET_RULE, RULE
+from grader.batch import Limits, default_jobs, grade_batch, sandbox
+from grader.i18n import _
+from grader.limits import BUDGET_RULE, rule
 from grader.results import format_points
 from grader.scoreboard import HEARTBEAT, points_of
 from grader.metadata import DEVICES
@@ -40,7 +41,7 @@ from grader.metadata import DEVICES
 @click.option("--seed", type=int, help="Base seed of every check (default 0).")
 @click.option("--device", type=click.Choice(DEVICES), default="cpu", show_default=True)
 @click.option("--check-timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
-              help=f"One time limit for every check without its own marker [default: {RULE}].")
+              help=f"One time limit for every check without its own marker [default: {rule()}].")
 @click.option("--submission-timeout", type=click.FloatRange(min=1), metavar="SECONDS",
               help=f"Wall-clock limit for one submission, all its processes together [default: {BUDGET_RULE}].")
 @click.option("--memory-limit", type=click.IntRange(min=64), default=4096, show_default=True, metavar="MiB",
@@ -65,6 +66,9 @@ def batch(submissions: Path, out: Path, jobs: int | None, exercises: tuple[str, 
                     output_kb=output_limit, threads=threads)
     err, console = Console(file=sys.stderr), Console(file=sys.stdout)
     workers, jobs = jobs, jobs or default_jobs()
+    if dask_address is None and (problem := sandbox.available()):
+        err.print(Text(_("{problem} (see docs/instructor-guide.md, section 4)").format(problem=_(problem)),
+                       style="bold yellow"))
     with _sigterm_interrupts(), _executor(dask_address, workers, device, err) as executor, \
             _progress(err) as (on_plan, on_event, on_done):
         summary = grade_batch(root, submissions, out, exercises=list(exercises), jobs=jobs, force=force, seed=seed,
@@ -108,20 +112,20 @@ def _progress(err: Console):
             while not done.wait(HEARTBEAT):
                 for run in list(running.values()):
                     if run.current is not None and time.monotonic() - run.current_started >= HEARTBEAT:
-                        err.print(f"still running: {describe(run)}", highlight=False)
+                        err.print(f"still running: {describe(run)}", highlight=False, markup=False)
 
         def on_plan(todo: int, unchanged: int) -> None:
             last["todo"], last["done"] = todo, 0
-            err.print(f"grading {todo} submission(s)", highlight=False)
+            err.print(f"grading {todo} submission(s)", highlight=False, markup=False)
             if unchanged:
-                err.print(_kept(unchanged), highlight=False)
+                err.print(_kept(unchanged), highlight=False, markup=False)
 
         def on_done(run, data) -> None:
             running.pop(run.student, None)
             last["done"] = last.get("done", 0) + 1
             result = (points_of(data["total"], data["max_total"]) if data is not None
                       else f"could not be graded: {run.error}")
-            err.print(f"[{last['done']}/{last.get('todo', '?')}] {run.student}: {result}", highlight=False)
+            err.print(f"[{last['done']}/{last.get('todo', '?')}] {run.student}: {result}", highlight=False, markup=False)
 
         watcher = threading.Thread(target=heartbeat, name="grader-batch-progress", daemon=True)
         watcher.start()
@@ -172,7 +176,7 @@ def render_summary(summary, console: Console) -> None:
                     counts[check["outcome"]] = counts.get(check["outcome"], 0) + 1
         not_passed = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "-"
         style = "red" if ("crashed" in counts or "timeout" in counts) else ""
-        table.add_row(str(data["student"]), points_of(data["total"], data["max_total"]),
+        table.add_row(Text(str(data["student"])), points_of(data["total"], data["max_total"]),
                       _percent(data["total"], data["max_total"]), Text(not_passed, style=style),
                       "graded" if data["student"] in graded else "unchanged")
     console.print(table)

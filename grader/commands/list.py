@@ -9,9 +9,11 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from grader import course
-from grader.limits import RULE, Timings
+from grader.i18n import _, ngettext
+from grader.limits import Timings, rule
 from grader.results import format_points
 
 
@@ -27,40 +29,48 @@ def list_exercises(exercises: tuple[str, ...]) -> int:
     checks = session.collect(root, chosen)
     console = Console(file=sys.stdout)
     if not exercises:
-        table = Table(title=f"Exercises in {root}", title_justify="left", box=box.SIMPLE_HEAD)
-        for column in ("exercise", "module", "public checks", "hidden checks"):
+        table = Table(title=_("Exercises in {root}").format(root=root), title_justify="left", box=box.SIMPLE_HEAD)
+        for column in (_("exercise"), _("module"), _("public checks"), _("hidden checks")):
             table.add_column(column, overflow="fold")
         for ex in chosen:
             mine = [m for m in checks if m.exercise == ex.name]
             table.add_row(ex.name, f"{ex.module}.py", _count([m for m in mine if not m.hidden]),
                           _count([m for m in mine if m.hidden]))
         console.print(table)
-        console.print("Public checks are in exercises/NN_name/test_<module>.py, hidden ones in "
-                      "test_<module>_hidden.py. `grader list NN` lists an exercise's checks.")
+        console.print(_("Public checks are in exercises/NN_name/test_<module>.py, hidden ones in "
+                        "test_<module>_hidden.py. `grader list NN` lists an exercise's checks."))
         return 0
     timings = Timings.load(root)
     for ex in chosen:
         mine = [m for m in checks if m.exercise == ex.name]
-        table = Table(title=f"{ex.name}: {_count(mine)} (limits on this machine now)", title_justify="left",
+        table = Table(title=_("{exercise}: {checks} (limits on this machine now)").format(exercise=ex.name, checks=_count(mine)),
+                      title_justify="left",
                       box=box.SIMPLE_HEAD)
-        table.add_column("check", overflow="fold")
-        table.add_column("pt", justify="right", no_wrap=True)
+        table.add_column(_("check"), overflow="fold")
+        table.add_column(_("pt"), justify="right", no_wrap=True)
         table.add_column("", no_wrap=True)
-        table.add_column("limit", justify="right", no_wrap=True)
-        table.add_column("ref", justify="right", no_wrap=True)
+        table.add_column(_("limit"), justify="right", no_wrap=True)
+        table.add_column(_("ref"), justify="right", no_wrap=True)
         for meta in mine:
             reference = timings.checks.get(meta.id)
-            table.add_row(meta.id.rsplit("::", 1)[-1], format_points(meta.points),
-                          ("hidden" if meta.hidden else "public") + (" gpu" if meta.cuda else ""),
-                          f"{meta.limit:.2g} s" + ("*" if meta.timeout else ""),
-                          f"{reference:.2g} s" if reference is not None else "-")
+            table.add_row(Text(meta.id.rsplit("::", 1)[-1]), format_points(meta.points),
+                          (_("hidden") if meta.hidden else _("public")) + (" gpu" if meta.cuda else ""),
+                          _seconds(meta.limit) + ("*" if meta.timeout else ""),
+                          _seconds(reference) if reference is not None else "-")
         console.print(table)
-    console.print(f"limit: {RULE}; * the check sets its own.")
+    console.print(_("limit: {rule}; * the check sets its own.").format(rule=rule()))
     return 0
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10 else f"{value:.0f} s"
+
+
 def _count(checks: list) -> str:
-    return f"{len(checks)} checks, {format_points(sum(m.points for m in checks))} pt" if checks else "-"
+    if not checks:
+        return "-"
+    return ngettext("{n} check, {points} pt", "{n} checks, {points} pt", len(checks)).format(
+        n=len(checks), points=format_points(sum(m.points for m in checks)))
 
 
 COMMANDS = [list_exercises]

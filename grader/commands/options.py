@@ -14,11 +14,14 @@ from grader.metadata import DEVICES
 
 def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value:
-        i18n.set_language(value)
+        try:
+            i18n.set_language(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
 
 
 lang_option = click.option(
-    "--lang", type=click.Choice(i18n.LANGUAGES), envvar="GRADER_LANG", expose_value=False, is_eager=True,
+    "--lang", metavar="|".join(i18n.LANGUAGES), envvar="GRADER_LANG", expose_value=False, is_eager=True,
     callback=_set_language,
     help="Language of the messages [default: the locale's: zh_CN where LANG or LC_ALL starts with zh, else en].")
 

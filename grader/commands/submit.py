@@ -44,7 +44,7 @@ def submit(exercises: tuple[str, ...], out: Path | None, student: str | None, al
     from grader import session  # imports torch: only once nothing is refused
 
     err = Console(file=sys.stderr)
-    with scoreboard.progress(err, "public checks") as (on_total, on_start, on_check):
+    with scoreboard.progress(err, _("public checks")) as (on_total, on_start, on_check):
         report = session.grade(root, chosen, hidden=False, on_total=on_total, on_start=on_start, on_check=on_check)
     checks = handin.public_checks(report)
     handin.write_zip(out, handin.zip_bytes(handin.members(modules, handin.manifest(student, modules, checks))),
@@ -67,8 +67,8 @@ def _student_id(root: Path) -> str:
     if remembered is not None:
         return remembered
     if not _interactive():
-        raise click.UsageError("no student id: pass --id STUDENT (it is asked only on a terminal)")
-    student = click.prompt("Your student id", value_proc=_prompted_id)
+        raise click.UsageError(_("no student id: pass --id STUDENT (it is asked only on a terminal)"))
+    student = click.prompt(_("Your student id"), value_proc=_prompted_id)
     handin.remember_student_id(root, student)
     click.echo(_("remembered in {file}: the next hand-in will not ask").format(file=handin.STUDENT_ID_FILE))
     return student

@@ -160,7 +160,7 @@ def students_table(students: list[Student], names: list[str]) -> str:
         report = s.shown
         scores = {e["name"]: e["score"] for e in report["exercises"]}
         not_passed = sum(c["outcome"] not in ("passed", "skipped") for e in report["exercises"] for c in e["checks"])
-        notes = len(s.record.get("intake_notes") or []) + len(s.record.get("events") or [])
+        notes = len(s.record.get("notes") or []) + len(s.record.get("events") or [])
         share = report["total"] / report["max_total"] if report["max_total"] else 0
         cells = [f'<td><a href="{href("students", s.page)}">{esc(s.id)}</a></td>',
                  f'<td class="num" data-sort="{float(report["total"])}">{points(report["total"])} / '
@@ -221,7 +221,7 @@ def student_page(student: Student, hidden_feedback: str) -> str:
              f"graded {esc(record.get('graded_at', '?'))}, seed {esc(report['seed'])}, device {esc(report['device'])}",
              f"hash {esc(str(record.get('submission_hash', ''))[:12])}"]
     parts = [f'<p>{"<br>".join(facts)}</p>']
-    notes = [*(record.get("intake_notes") or []), *(record.get("events") or []), *report.get("notes", [])]
+    notes = [*(record.get("notes") or []), *(record.get("events") or []), *report.get("notes", [])]
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
     if student.similar:

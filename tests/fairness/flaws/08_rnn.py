@@ -25,7 +25,7 @@ FLAWS = [
       ("seq = rng.integers(0, 2, size=seq_length)", "seq = np.random.randint(0, 2, size=seq_length)")],
      "test_make_counting_data_leaves_the_global_random_state_alone",
      "use a private generator: np.random.default_rng(seed) or torch.Generator().manual_seed(seed)"),
-    # The MSE bar caught it at seeds 1, 3 and 5 only (FINDINGS-08_rnn.md, 08-D); the fold check, at every seed.
+    # The MSE bar caught it at seeds 1, 3 and 5 only; the fold check, at every seed.
     ("notes", "only fc's weight multiplied by L: the bias still predicts in units of count / L",
      [("    model.fc.bias.data = model.fc.bias.data * seq_length\n", "")],
      "test_train_counter_folds_the_scale_into_fc",
