@@ -67,6 +67,27 @@ def exercise_of(path: Path) -> str:
     return path.parent.name
 
 
+# Heavy imports that runs of an exercise make, by what its checks or modules contain: a process that forks runs
+# (`grader watch`, a batch slot's zygote) imports them once instead of in every run. torch._dynamo (1 to 2 s) is
+# imported by the first torch.optim optimizer of a process and the first random draw on the meta device.
+OPTIONAL_PRELOAD = {"torchvision": re.compile(r"\b(import|from) torchvision\b"),
+                    "matplotlib": re.compile(r"\b(import|from) matplotlib\b"),
+                    "sklearn": re.compile(r"\b(import|from) sklearn\b"),
+                    "torch._dynamo": re.compile(r"optim|[\"']meta[\"']")}
+
+
+def preload_modules(texts: list[str]) -> list[str]:
+    """The OPTIONAL_PRELOAD modules that the code in `texts` (check files, student modules) needs."""
+    return [name for name, used in OPTIONAL_PRELOAD.items() if any(used.search(text) for text in texts)]
+
+
+def exercise_texts(root: Path, exercises: list[Exercise], modules: Path | None = None) -> list[str]:
+    """The check files of the exercises and their modules in `modules` (default: the reference solutions)."""
+    folder = modules or root / "solutions"
+    files = [*(p for ex in exercises for p in ex.check_files), *(folder / ex.name / f"{ex.module}.py" for ex in exercises)]
+    return [p.read_text(encoding="utf-8", errors="replace") for p in files if p.is_file()]
+
+
 def find_root(start: Path | None = None) -> Path:
     """The course root: the nearest folder, from `start` upwards, that holds `exercises/`."""
     start = (start or Path.cwd()).resolve()

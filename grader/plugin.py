@@ -9,7 +9,9 @@ one-line reason (`--tb=long` adds the student's own frames).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import inspect
 import json
 import os
@@ -28,7 +30,7 @@ import torch
 from grader import checks, i18n
 from grader.checks import CheckFailed
 from grader.course import (EXERCISE_NAME, HIDDEN_SUFFIX, HIDDEN_SUMMARY, exercise_of, in_exercise, is_hidden,
-                           student_module_name)
+                           preload_modules, student_module_name)
 from grader.i18n import LANGUAGES, _
 from grader.limits import Timings, shortened_message, workload
 from grader.metadata import CUDA_SKIP, DEVICES, CheckMeta
@@ -40,7 +42,6 @@ DEFAULT_TIMEOUT = 60.0
 # pytest-timeout's timer: SIGALRM where the platform has it; a timer thread elsewhere (Windows).
 TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 META = pytest.StashKey[CheckMeta]()
-_FIRST_USE_IMPORTS_DYNAMO = re.compile(r"optim|[\"']meta[\"']")
 THRESHOLDS = pytest.StashKey[list]()
 SHORTENED = pytest.StashKey[tuple]()  # (the looping function, the cut limit) of a check whose limit was cut
 
@@ -107,15 +108,15 @@ class Grading:
                 item.add_marker(pytest.mark.skip(reason=_(CUDA_SKIP)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # The first torch.optim optimizer of a process, and the first random draw on the meta device, import
-        # torch._dynamo (1 to 2 s): where the checks or the student's module use them, pay for it now, not inside
-        # whichever check comes first.
+        # Heavy first-use imports (course.OPTIONAL_PRELOAD; torch._dynamo takes 1 to 2 s) are paid now, where the
+        # checks or the student's modules need them, not inside whichever check comes first.
         exercises = {Path(item.path).parent for item in session.items if META in item.stash}
         files = [*{Path(item.path) for item in session.items if META in item.stash},
                  *(self.target.path / folder.name / f"{student_module_name(folder)}.py" for folder in exercises)]
-        if any(_FIRST_USE_IMPORTS_DYNAMO.search(path.read_text(encoding="utf-8", errors="replace"))
-               for path in files if path.is_file()):
-            import torch._dynamo  # its cost, paid here
+        texts = [path.read_text(encoding="utf-8", errors="replace") for path in files if path.is_file()]
+        for name in preload_modules(texts):
+            with contextlib.suppress(Exception):  # a check that imports it says what is wrong
+                importlib.import_module(name)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

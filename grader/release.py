@@ -421,11 +421,11 @@ def _parse(path: Path) -> ast.Module | None:
         return None
 
 
-def _public_text(root: Path, chosen: Sequence[Exercise]) -> tuple[str, set[str]]:
+def _public_text(root: Path, exercises: Sequence[Exercise]) -> tuple[str, set[str]]:
     """What students may see anyway: the stubs, public checks and READMEs (text, and its stripped lines),
     with the public modules' strings as Python joins them (a message written over several lines)."""
     texts = []
-    for ex in chosen:
+    for ex in exercises:
         for path in sorted(ex.path.iterdir()):
             if path.is_file() and not course.is_hidden(path) and path.suffix in (".py", ".md"):
                 texts.append(path.read_text(encoding="utf-8", errors="replace"))
@@ -441,10 +441,10 @@ def secrets(root: Path, chosen: Sequence[Exercise]) -> Secrets:
 
     Hidden check names and file names are searched as whole words and count wherever they appear, even in
     a README. Strings of hidden checks and lines of solutions count only when the public files (stubs,
-    public checks, READMEs) do not already contain them: a message shared with a public check, or a public
-    file's name, is no secret.
+    public checks, READMEs) of any exercise do not already contain them: a message shared with a public
+    check (the grader's catalog ships every public check's messages), or a public file's name, is no secret.
     """
-    public, public_lines = _public_text(root, chosen)
+    public, public_lines = _public_text(root, course.exercises(root))
     public_names = {p.name for ex in chosen for p in ex.path.iterdir() if not course.is_hidden(p)}
     found = Secrets()
     for ex in chosen:

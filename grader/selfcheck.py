@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Sequence
 
 from rich.console import Console
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from grader import contract, course, release
@@ -378,42 +378,29 @@ def _translated(root: Path, point: Point) -> None:
 # --- the report ----------------------------------------------------------------------------------------------
 
 def render(report: SelfCheck, console: Console) -> None:
-    table = Table(title=f"Self-check of {report.root}", title_justify="left", show_lines=True)
-    table.add_column("", no_wrap=True)
-    table.add_column("#", justify="right")
-    table.add_column("point")
-    table.add_column("details", overflow="fold")
-    table.add_column("time", justify="right", no_wrap=True)
+    """The points, then the thresholds, as lines (readable at 80 columns; names are never broken)."""
+    console.print(Text(f"Self-check of {report.root}", style="bold"))
     for p in report.points:
         details = p.details[:SHOWN_DETAILS]
         if len(p.details) > SHOWN_DETAILS:
             details.append(f"... and {len(p.details) - SHOWN_DETAILS} more (see --json)")
-        table.add_row(
-            Text("✔", style="green") if p.ok else Text("✘", style="red"),
-            str(p.number),
-            Text(p.title, style="" if p.ok else "red"),
-            "\n".join(details),
-            f"{p.duration:.1f} s",
-        )
-    console.print(table)
+        console.print(Text.assemble(("  ✔ " if p.ok else "  ✘ ", "green" if p.ok else "red"),
+                                    (f"{p.number} {p.title}", "bold" if p.ok else "bold red"), f"  ({p.duration:.1f} s)"))
+        if details:
+            console.print(Padding(Text("\n".join(details)), (0, 0, 0, 6)))
     if report.thresholds:
         seeds = report.seeds
-        limits = Table(title=f"Thresholds on solutions/ under seeds {seeds[0]}..{seeds[-1]}", title_justify="left")
-        for column in ("", "check", "threshold", "values", "smallest margin", "seeds passed"):
-            limits.add_column(column, overflow="fold")
-        for t in report.thresholds:
+        console.print(Text(f"Thresholds on solutions/ under seeds {seeds[0]}..{seeds[-1]}", style="bold"))
+        for t in report.thresholds:  # a few lines each: readable at 80 columns, names never broken
             seed, margin = t.smallest
             values = [t.values[s] for s in seeds if s in t.values]
             passed = len(seeds) - len(set(t.failed_seeds) | {s for s in seeds if s not in t.margins})
-            limits.add_row(
-                Text("✔", style="green") if t.ok(seeds) else Text("✘", style="red"),
-                shown(t.check),
-                f"{t.what} {t.relation} {t.bar:g}",
-                f"{min(values):.4g} .. {max(values):.4g}",
-                Text(f"{margin:+.4g} (seed {seed})", style="green" if margin >= 0 else "red"),
-                f"{passed} / {len(seeds)}",
-            )
-        console.print(limits)
+            console.print(Text.assemble(("  ✔ " if t.ok(seeds) else "  ✘ ", "green" if t.ok(seeds) else "red"),
+                                        (shown(t.check), "bold")))
+            console.print(Padding(Text.assemble(
+                f"{t.what} {t.relation} {t.bar:g}\nvalues {min(values):.4g} .. {max(values):.4g}; smallest margin ",
+                (f"{margin:+.4g} (seed {seed})", "green" if margin >= 0 else "red"),
+                f"; {passed} / {len(seeds)} seeds passed"), (0, 0, 0, 6)))
     if report.timings is not None:
         console.print(f"The reference's time for every check is written to {report.timings}: commit it with the "
                       "course (time limits follow from it).")

@@ -30,7 +30,7 @@ import watchfiles
 from rich.console import Console
 from rich.text import Text
 
-from grader import scoreboard
+from grader import course, scoreboard
 from grader.course import CourseError, Exercise
 from grader.errors import EXIT_INTERRUPTED
 from grader.i18n import _
@@ -96,14 +96,7 @@ def preload(job: Job) -> None:
 
 
 def _heavy_packages(job: Job) -> list[str]:
-    try:
-        from grader.batch import preload_modules
-
-        return preload_modules(job.root, [job.exercise])
-    except ImportError:  # grader.batch needs POSIX (resource limits): not on Windows
-        return []
-    except CourseError:  # the exercise folder has lost its module for now: the run will say so
-        return []
+    return course.preload_modules(course.exercise_texts(job.root, [job.exercise], job.module.parents[1]))
 
 
 # --- a run's process ------------------------------------------------------------------------------------------

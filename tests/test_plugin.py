@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +184,11 @@ def test_auto_uses_apples_mps_where_there_is_no_cuda(monkeypatch, cuda, mps, exp
     else:
         with pytest.raises(ValueError, match="MPS is not available here"):
             resolve_device("mps")
+
+
+def test_heavy_first_use_imports_are_known_before_a_run():
+    """The first torch.optim optimizer of a process imports torch._dynamo (1 to 2 s): the processes that fork
+    runs (grader watch, a batch slot's zygote) import it first, and the plugin before the first check."""
+    root = Path(__file__).resolve().parents[1]
+    assert "torch._dynamo" in course.preload_modules(course.exercise_texts(root, course.select(root, ["05"])))
+    assert course.preload_modules(["def double(x):\n    return 2 * x\n"]) == []

@@ -39,7 +39,6 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-OPTIONAL_PRELOAD = ("torchvision", "matplotlib", "sklearn")
 WORK_PREFIX = "grader-batch-"  # + the parent's pid: the slots' folders, in the system's temp dir
 
 
@@ -49,16 +48,6 @@ def _remove_stale_work_roots() -> None:
         pid = folder.name[len(WORK_PREFIX):].split("-", 1)[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def preload_modules(root: Path, exercises: list[course.Exercise]) -> list[str]:
-    """Heavy packages the chosen exercises' checks or reference solutions import: loaded once in each slot's
-    zygote instead of in every grading process (torch, NumPy, pytest and the grader always are)."""
-    texts = []
-    for ex in exercises:
-        files = [*ex.check_files, root / "solutions" / ex.name / f"{ex.module}.py"]
-        texts += [p.read_text(encoding="utf-8", errors="replace") for p in files if p.is_file()]
-    return [name for name in OPTIONAL_PRELOAD if any(f"import {name}" in t or f"from {name}" in t for t in texts)]
 
 
 @dataclass
@@ -186,11 +175,11 @@ def _grade(root: Path, entries: list[tuple[str, Path]], chosen: list[Exercise], 
             work_root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))
             if executor is not None:
                 executor.run(root, todo, chosen, limits=limits, seed=seed, device=device, on_done=finished,
-                             on_event=on_event, preload=preload_modules(root, chosen))
+                             on_event=on_event, preload=course.preload_modules(course.exercise_texts(root, chosen)))
             else:
                 pool = Pool(root, chosen, limits, seed=seed, device=device, jobs=jobs or default_jobs(),
                             work_root=work_root, on_done=finished, on_event=on_event,
-                            preload=preload_modules(root, chosen), verbose=verbose)
+                            preload=course.preload_modules(course.exercise_texts(root, chosen)), verbose=verbose)
                 try:
                     pool.run(todo)
                 finally:
