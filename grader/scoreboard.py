@@ -106,7 +106,7 @@ def _failure_line(group: list[CheckResult], mark: dict[str, str]) -> Text:
         line.append(_("{exercise}: {n} checks").format(exercise=check.exercise, n=len(group)), style="bold")
         if hidden:
             line.append(" " + _("[{n} hidden]").format(n=hidden), style="magenta")
-    line.append(" " + _("({points} pt): ").format(points=format_points(sum(c.max_points for c in group))))
+    line.append(_(" ({points} pt): ").format(points=format_points(sum(c.max_points for c in group))))
     line.append(check.message)
     return line
 
