@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib.util
 import math
 import numbers
+import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -40,7 +43,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.i18n import _
+from grader.course import HIDDEN_SUFFIX
+from grader.i18n import N_, _
 
 _type = builtins.type
 _isinstance = builtins.isinstance
@@ -85,9 +89,12 @@ class Mistake:
             return False
 
 
+HINT = N_("(hint: {hint})")  # after a failure's message: guidance, or the cause that was detected
+
+
 def fail(message: str, hint: str | None = None) -> None:
     __tracebackhide__ = True
-    raise CheckFailed(message + (" " + _("(hint: {hint})").format(hint=hint) if hint else ""))
+    raise CheckFailed(message + (" " + _(HINT).format(hint=hint) if hint else ""))
 
 
 def _diagnosed(actual: Any, mistakes: Sequence[Mistake], close: Callable[[Any, Any], bool]) -> str | None:
@@ -422,3 +429,14 @@ def forbid_ops(ops: Iterable[str], message: str):
     forbidden = {name: message for name in names}
     with _ForbidFunctions(forbidden), _ForbidOps(forbidden):
         yield
+
+
+def public_checks(hidden_file: str) -> types.ModuleType:
+    """The public check module beside a hidden one (`test_<module>.py` beside `test_<module>_hidden.py`), loaded
+    as a plain module, so that hidden checks reuse its readers and diagnoses: `public = public_checks(__file__)`."""
+    hidden = Path(hidden_file)
+    name = hidden.name.removesuffix(HIDDEN_SUFFIX) + ".py"
+    spec = importlib.util.spec_from_file_location(f"_{hidden.parent.name}_public_checks", hidden.with_name(name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

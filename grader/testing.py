@@ -10,6 +10,8 @@ from typing import Sequence
 import pytest
 
 from grader import course, session
+from grader.checks import HINT
+from grader.i18n import _
 from grader.results import Report
 
 _counter = itertools.count()
@@ -89,3 +91,17 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
+
+
+def has_hint(message: str) -> bool:
+    """Whether a failed check's message ends with a hint (`... (hint: ...)`, in the language in use)."""
+    return _(HINT).split("{", 1)[0] in message
+
+
+def assert_hint(message: str, hint: str | None, what: str) -> None:
+    """That a failed check's `message` gives `hint`, or, where `hint` is None, no hint at all: a hint that names
+    a cause must be true, so a mistake whose cause the check cannot detect gets none."""
+    if hint is None:
+        assert not has_hint(message), f"{what}: a hint names a cause that is not there: {message}"
+    else:
+        assert hint in message, f"{what}: expected the hint {hint!r}: {message}"

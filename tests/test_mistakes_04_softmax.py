@@ -2,6 +2,8 @@
 
 import pytest
 
+from grader.testing import has_hint
+
 RELUS = ("        x = F.relu(self.l1(x))\n        x = F.relu(self.l2(x))\n        x = F.relu(self.l3(x))\n"
          "        x = F.relu(self.l4(x))\n")
 TINY_INIT = ("        for layer in (self.l1, self.l2, self.l3, self.l4, self.l5):\n"
@@ -149,7 +151,7 @@ def test_mistake_costs_its_checks_with_its_hint(grade_mutant, mistake):
     assert {c.name.split("[")[0] for c in failed} == set(hints), f"{mistake!r}: {[c.id for c in failed]}"
     for check, hint in hints.items():
         messages = [c.message for c in failed if c.name.split("[")[0] == check]
-        hinted = [m for m in messages if "(hint:" in m]
+        hinted = [m for m in messages if has_hint(m)]
         if hint is None:
             assert not hinted, f"{check}: a hint names a cause that is not there: {hinted}"
         else:

@@ -2,6 +2,8 @@
 
 import pytest
 
+from grader.testing import has_hint
+
 CONV_OUT = ("    out_h = conv2d_output_size(h, kh, stride, padding)\n"
             "    out_w = conv2d_output_size(w, kw, stride, padding)\n")
 LOOP = "the loop of README section 5"
@@ -136,7 +138,7 @@ def test_mistake_costs_its_checks_with_its_hint(grade_mutant, mistake):
     assert {c.name.split("[")[0] for c in failed} == set(hints), f"{mistake!r}: {[c.id for c in failed]}"
     for check, hint in hints.items():
         messages = [c.message for c in failed if c.name.split("[")[0] == check]
-        hinted = [m for m in messages if "(hint:" in m]
+        hinted = [m for m in messages if has_hint(m)]
         if hint is None:
             assert not hinted, f"{check}: a hint names a cause that is not there: {hinted}"
         else:

@@ -19,68 +19,19 @@ from grader.checks import (
     expect_type,
     fail,
     parameter_count,
+    public_checks,
 )
 from grader.data import breast_cancer_path
 from grader.i18n import _
+
+# The diagnoses are the public checks' own.
+public = public_checks(__file__)
 
 ACCURACY_BAR = 0.90  # held-out accuracy; the reference reaches 0.96 to 0.98 over seeds (majority class: 0.62)
 REPLAY = dict(rtol=1e-4, atol=1e-6)  # a few float32 SGD steps replayed
 
 
 # --- what the models should give, and what common mistakes make them give -----------------------------
-
-def _linear_mistakes(linear, x):
-    return [Mistake(_("add the bias: self.linear(x) computes x·w + b"), x @ linear.weight.T)]
-
-
-def _probability_mistakes(logits):
-    return [Mistake(_("pass the linear layer's output through torch.sigmoid: these are raw scores"), logits)]
-
-
-def _multi_feature_expected(model, x):
-    """(sigmoid after every Linear layer, the mistakes' outputs) for x, through the model's own layers."""
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    with torch.no_grad():
-        h, relu = x, x
-        for layer in layers[:-1]:
-            h, relu = torch.sigmoid(layer(h)), torch.relu(layer(relu))
-        expected = torch.sigmoid(layers[-1](h))
-        mistakes = [Mistake(_("a sigmoid after the last Linear layer too: it makes the output a probability"),
-                            layers[-1](h)),
-                    Mistake(_("a sigmoid after every Linear layer, the hidden ones too (not ReLU)"),
-                            torch.sigmoid(layers[-1](relu)))]
-    return expected, mistakes
-
-
-def _item(dataset, index, what):
-    item = dataset[index]
-    expect_type(item, (tuple, list), what, hint=_("return a pair (features, label)"))
-    expect_equal(len(item), 2, _("the number of items in {what}").format(what=what))
-    return item
-
-
-def _features_mistakes(features, i):
-    """What a dataset that rescales the features gives for row i of `features` (a float32 array of rows)."""
-    hint = _("the features must be as they are in the file: do not standardise or rescale them in the dataset")
-    low, high = features.min(axis=0), features.max(axis=0)
-    with np.errstate(all="ignore"):
-        return [Mistake(hint, torch.from_numpy((features[i] - features.mean(axis=0)) / features.std(axis=0, ddof=d)))
-                for d in (0, 1)] + [Mistake(hint, torch.from_numpy((features[i] - low) / (high - low)))]
-
-
-def _expect_row(dataset, table, i, what):
-    """Item i of the dataset is (the features of row i of `table`, (its label,))."""
-    features, label = _item(dataset, i, what)
-    n = table.shape[1] - 1
-    expect_shape(features, (n,), _("the features of row {i}").format(i=i), mistakes=[
-        Mistake(_("the last column is the label: the features are every column but the last, table[:, :-1]"),
-                (n + 1,))])
-    expect_tensor(features, torch.from_numpy(table[i, :-1]), _("the features of row {i}").format(i=i),
-                  mistakes=_features_mistakes(table[:, :-1], i))
-    expect_shape(label, (1,), _("the label of row {i}").format(i=i), mistakes=[
-        Mistake(_("keep the label a 1-element vector: table[:, [-1]], not table[:, -1]"), ())])
-    expect_tensor(label, torch.from_numpy(table[i, [-1]]), _("the label of row {i}").format(i=i),
-                  hint=_("the label is the last column"))
 
 
 def _close(got, want):
@@ -157,7 +108,7 @@ def test_linear_model_is_w_x_plus_b(student):
     w, b = model.linear.weight, model.linear.bias
     with torch.no_grad():
         expect_tensor(got, x * w.reshape(()) + b.reshape(()), "LinearModel()(x of shape (6, 1))",
-                      mistakes=_linear_mistakes(model.linear, x), hint=_("x·w + b: return self.linear(x)"))
+                      mistakes=public._linear_mistakes(model.linear, x), hint=_("x·w + b: return self.linear(x)"))
     got.sum().backward()
     expect(w.grad is not None and b.grad is not None, _("LinearModel: no gradient reaches the weight or the bias"))
 
@@ -196,7 +147,7 @@ def test_logistic_is_sigmoid_of_linear(student):
     got = model(x.clone())
     with torch.no_grad():
         expect_tensor(got, torch.sigmoid(model.linear(x)), "LogisticRegressionModel()(x of shape (64, 1))",
-                      mistakes=_probability_mistakes(model.linear(x)), hint=_("sigmoid(linear(x))"))
+                      mistakes=public._probability_mistakes(model.linear(x)), hint=_("sigmoid(linear(x))"))
     expect(bool(((got > 0) & (got < 1)).all()), _("LogisticRegressionModel's outputs must lie strictly between 0 "
                                                   "and 1"))
     got.sum().backward()
@@ -213,7 +164,7 @@ def test_tabular_dataset_reads_any_csv(student, tmp_path):
     expect_equal(len(dataset), 7, _("len(TabularDataset(a CSV of 7 rows))"), mistakes=[
         Mistake(_("the file has no header row: keep its first line"), 6)])
     for i in (0, 3, 6):
-        _expect_row(dataset, expected, i, _("TabularDataset(a CSV of 7 rows and 4 features)[{i}]").format(i=i))
+        public._expect_row(dataset, expected, i, _("TabularDataset(a CSV of 7 rows and 4 features)[{i}]").format(i=i))
 
 
 @pytest.mark.points(2)
@@ -245,7 +196,7 @@ def test_multi_feature_model_layers_and_parameters(student):
                  hint=_("(30·6 + 6) + (6·4 + 4) + (4·1 + 1)"))
     expect_equal(parameter_count(student.MultiFeatureModel(8)), 87, _("MultiFeatureModel(8)'s parameter count"),
                  hint=_("(8·6 + 6) + (6·4 + 4) + (4·1 + 1)"))
-    expected, mistakes = _multi_feature_expected(model, x)
+    expected, mistakes = public._multi_feature_expected(model, x)
     expect_tensor(got, expected, "MultiFeatureModel(30)(x)", mistakes=mistakes,
                   hint=_("sigmoid(linear3(sigmoid(linear2(sigmoid(linear1(x))))))"))
     got.sum().backward()

@@ -10,8 +10,6 @@ layers, with their own strides and padding, so a wrong padding does not cost the
 check judges every layer by its own shape.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -27,14 +25,13 @@ from grader.checks import (
     expect_type,
     forbid_ops,
     parameter_count,
+    public_checks,
 )
 from grader.data import shapes10
 from grader.i18n import _
 
 # The forward runner, the initialisation statistics and the replace_classifier helpers are the public checks' own.
-_spec = importlib.util.spec_from_file_location("_alexnet_public_checks", Path(__file__).with_name("test_alexnet.py"))
-public = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(public)
+public = public_checks(__file__)
 
 # (in_channels, out_channels, kernel_size, stride, padding) of each nn.Conv2d, in order.
 ALEXNET_CONVS = [(3, 96, 11, 4, 2), (96, 256, 5, 1, 2), (256, 384, 3, 1, 1), (384, 384, 3, 1, 1), (384, 256, 3, 1, 1)]

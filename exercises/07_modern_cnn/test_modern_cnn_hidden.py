@@ -7,8 +7,6 @@ inside the block (graded by the channels check) does not also fail them.
 """
 
 import copy
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -23,15 +21,13 @@ from grader.checks import (
     expect_shape,
     expect_tensor,
     parameter_count,
+    public_checks,
 )
 from grader.data import digits28
 from grader.i18n import N_, _
 
 # The forward runner and its diagnoses are the public checks' own.
-_spec = importlib.util.spec_from_file_location("_modern_cnn_public_checks",
-                                               Path(__file__).with_name("test_modern_cnn.py"))
-public = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(public)
+public = public_checks(__file__)
 
 # The notes' order of the branches in torch.cat, with the output channels each one fills.
 BRANCHES = (

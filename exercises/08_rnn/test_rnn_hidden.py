@@ -1,9 +1,7 @@
 """Hidden checks of 08_rnn: graded by the instructor, never shipped to students."""
 
 import contextlib
-import importlib.util
 import random
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -13,6 +11,7 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from grader.checks import (
+    public_checks,
     CheckFailed, Mistake, expect, expect_at_most, expect_equal, expect_number, expect_shape, expect_tensor,
     expect_type, parameter_count,
 )
@@ -20,10 +19,7 @@ from grader.data import counting
 from grader.i18n import _
 
 # The mistakes and the shapes of the results are the public checks' own.
-_spec = importlib.util.spec_from_file_location(
-    "_rnn_public_checks", Path(__file__).with_name(Path(__file__).name.replace("_hidden", "")))
-public = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(public)
+public = public_checks(__file__)
 
 MSE_BAR = 0.5  # test MSE in counts; the reference reaches 0.012 to 0.081 (seeds 0-10); predicting the mean gives 2.2
 EPOCHS = 5
